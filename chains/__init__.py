@@ -1,0 +1,1 @@
+"""Pipeline stages: extract claims, retrieve passages, compare, aggregate."""

@@ -1,0 +1,90 @@
+"""Typed results shared by every stage, the CLI, the app and the notebooks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class Verdict(StrEnum):
+    SUPPORTED = "SUPPORTED"
+    CONTRADICTED = "CONTRADICTED"
+    MIXED = "MIXED"  # our own coverage disagrees with itself
+    NOT_ENOUGH_INFO = "NOT_ENOUGH_INFO"  # related coverage that does not settle it
+    NOT_IN_ARCHIVE = "NOT_IN_ARCHIVE"  # nothing related found: this is not "false"
+
+
+class Stance(StrEnum):
+    SUPPORTS = "SUPPORTS"
+    CONTRADICTS = "CONTRADICTS"
+    NEUTRAL = "NEUTRAL"
+
+
+class Claim(BaseModel):
+    """A checkable claim; article_text[start:end] == quote always holds."""
+
+    id: str
+    text: str  # self-contained restatement
+    quote: str  # verbatim span of the article
+    start: int
+    end: int
+
+
+class Mismatch(BaseModel):
+    """A deterministic difference between claim and passage (number, date, name, negation)."""
+
+    kind: str  # "number" | "date" | "name" | "negation"
+    claim_value: str
+    passage_values: list[str] = Field(default_factory=list)
+    conflict: bool = False  # the passage states a different value for the same thing
+    note: str = ""
+
+
+class Evidence(BaseModel):
+    passage_id: str
+    article_id: str
+    title: str = ""
+    source: str = ""
+    published: dt.date | None = None
+    url: str | None = None
+    text: str
+    score: float  # retrieval similarity 0..1
+    stance: Stance
+    stance_confidence: float | None = None  # from the label probabilities, when the model gives them
+    reason: str = ""  # the model's words: an explanation, never evidence in itself
+    mismatches: list[Mismatch] = Field(default_factory=list)
+
+
+class ClaimCheck(Claim):
+    verdict: Verdict
+    confidence: float | None = None
+    reason: str = ""
+    evidence: list[Evidence] = Field(default_factory=list)
+
+
+class ArticleInfo(BaseModel):
+    text: str  # the exact text the offsets refer to
+    title: str = ""
+    source: str = ""
+    url: str | None = None
+    sha256: str
+
+
+class StageStats(BaseModel):
+    seconds: float = 0.0
+    model_calls: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+
+
+class Report(BaseModel):
+    article: ArticleInfo
+    claims: list[ClaimCheck] = Field(default_factory=list)
+    model: str = ""
+    prompt_version: str = ""
+    stages: dict[str, StageStats] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
+    cached: bool = False
+    created: dt.datetime = Field(default_factory=lambda: dt.datetime.now(dt.UTC))

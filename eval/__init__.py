@@ -1,0 +1,1 @@
+"""Dataset readers and metrics for the three evaluation jobs."""

@@ -1,0 +1,1 @@
+"""Prompts as package files, loaded by prompts.loader."""

@@ -1,0 +1,51 @@
+"""The one settings class: environment variables prefixed FACTCHECK_, optional .env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent
+
+
+def default_cache_dir() -> Path:
+    return Path.home() / ".cache" / "factcheck"
+
+
+class Settings(BaseSettings):
+    """Everything configurable. Collaborators receive a Settings; nothing reads env vars itself."""
+
+    model_config = SettingsConfigDict(env_prefix="FACTCHECK_", env_file=".env", extra="ignore")
+
+    # Archive
+    store_dir: Path = PROJECT_ROOT / "data" / "store"
+    chroma_host: str | None = None  # set to use a Chroma server (HttpClient) instead of a folder
+    chroma_port: int = 8000
+    collection: str = "archive"
+    chunk_chars: int = Field(800, ge=200, le=4000)
+
+    # Chat model
+    provider: Literal["embedded", "openai"] = "embedded"
+    model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
+    base_url: str | None = None  # any OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, llama.cpp)
+    api_key: SecretStr | None = None
+    model_path: Path | None = None  # a GGUF file to use instead of the packaged model
+    n_ctx: int = 4096
+    n_threads: int | None = None
+    request_timeout: float = 120.0
+
+    # Checking
+    top_k: int = Field(4, ge=1, le=20)
+    min_score: float = Field(0.35, ge=0.0, le=1.0)  # below this a passage is unrelated
+    max_article_chars: int = 60_000
+    max_claims: int = 25
+    cache_dir: Path = Field(default_factory=default_cache_dir)
+
+    def public_dict(self) -> dict:
+        """Settings safe to show or export: the key is never included."""
+        data = self.model_dump(mode="json", exclude={"api_key"})
+        data["api_key_set"] = self.api_key is not None
+        return data

@@ -1,0 +1,1 @@
+"""The archive: offline embeddings, the Chroma store, loaders and chunking."""
