@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     # Chat model
     provider: Literal["embedded", "openai"] = "embedded"
     model: str = "qwen2.5-coder-1.5b-instruct-q4_k_m"
-    base_url: str | None = None  # any OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, llama.cpp)
+    base_url: str | None = (
+        None  # any OpenAI-compatible endpoint (Ollama, vLLM, LM Studio, llama.cpp)
+    )
     api_key: SecretStr | None = None
     model_path: Path | None = None  # a GGUF file to use instead of the packaged model
     n_ctx: int = 4096

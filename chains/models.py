@@ -52,7 +52,9 @@ class Evidence(BaseModel):
     text: str
     score: float  # retrieval similarity 0..1
     stance: Stance
-    stance_confidence: float | None = None  # from the label probabilities, when the model gives them
+    stance_confidence: float | None = (
+        None  # from the label probabilities, when the model gives them
+    )
     reason: str = ""  # the model's words: an explanation, never evidence in itself
     mismatches: list[Mismatch] = Field(default_factory=list)
 

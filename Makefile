@@ -1,0 +1,57 @@
+# Shortcuts over scripts/ and the venv. `make help` lists them.
+PY := .venv/bin/python
+RUFF := .venv/bin/ruff
+
+.PHONY: help setup app test test-fast lint format bench ingest-demo clean-store
+
+help:
+	@echo "setup        create .venv, build/install llama-cpp-python, prepare the model, load the demo archive"
+	@echo "app          setup, then serve the app on http://127.0.0.1:\$${PORT:-8501}"
+	@echo "test         setup, ruff, then every test (unit and integration)"
+	@echo "test-fast    unit tests only: pytest -m \"not integration\""
+	@echo "lint         ruff check and ruff format --check"
+	@echo "format       ruff format and ruff check --fix"
+	@echo "bench        bench/bench_ingest.py and bench/bench_check.py (print JSON figures)"
+	@echo "ingest-demo  python cli.py ingest data/demo/archive (adds nothing already there)"
+	@echo "clean-store  delete the configured Chroma store folder (FACTCHECK_STORE_DIR)"
+
+setup:
+	bash scripts/setup.sh
+
+app:
+	bash scripts/run_app.sh
+
+test:
+	bash scripts/run_tests.sh
+
+test-fast:
+	FACTCHECK_SKIP_DEMO=1 bash scripts/setup.sh
+	$(PY) -m pytest -m "not integration"
+
+lint:
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+format:
+	$(RUFF) format .
+	$(RUFF) check --fix .
+
+bench:
+	FACTCHECK_SKIP_DEMO=1 bash scripts/setup.sh
+	$(PY) bench/bench_ingest.py
+	$(PY) bench/bench_check.py
+
+ingest-demo:
+	FACTCHECK_SKIP_DEMO=1 bash scripts/setup.sh
+	$(PY) cli.py ingest data/demo/archive
+
+# Deletes the store folder that settings resolve to, but only if it is a Chroma store
+# (it holds chroma.sqlite3), so a mistyped FACTCHECK_STORE_DIR cannot remove anything else.
+clean-store:
+	@dir="$$($(PY) -c 'import sys; from settings import Settings; s = Settings(); \
+	    sys.exit("clean-store: the store is a Chroma server: nothing deleted") \
+	    if s.chroma_host else print(s.store_dir)')" \
+	    || exit 1; \
+	if [ ! -e "$$dir" ]; then echo "clean-store: $$dir does not exist"; \
+	elif [ -f "$$dir/chroma.sqlite3" ]; then rm -rf -- "$$dir" && echo "clean-store: deleted $$dir"; \
+	else echo "clean-store: $$dir is not a Chroma store (no chroma.sqlite3): not deleted" >&2; exit 1; fi

@@ -1,0 +1,184 @@
+"""Deterministic checks that explain a mismatch between a claim and a passage.
+
+Numbers (with their unit), dates, names and negation are compared as text, without
+a model. A claim value missing from the passage is a mismatch; the passage giving
+a different value for the same unit is a conflict. These never decide alone that a
+claim is true; they veto a "supports" and explain a "contradicts".
+"""
+
+from __future__ import annotations
+
+import re
+
+from chains.models import Mismatch
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
+_NUMBER = re.compile(
+    r"(?P<cur>[$£€])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|m)\b)?"
+    r"(?:\s?(?P<unit>%|percent|per cent|[a-z]+))?",
+    re.IGNORECASE,
+)
+_DATE = re.compile(rf"\b(?P<month>{_MONTHS})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+|[A-Z][a-z]{2,})\b")
+_NEGATION = re.compile(
+    r"\b(not|no|never|none|neither|nor|denied|rejected|failed|without)\b|n't\b", re.I
+)
+_COMMON = {
+    "The",
+    "A",
+    "An",
+    "In",
+    "On",
+    "At",
+    "It",
+    "He",
+    "She",
+    "They",
+    "We",
+    "This",
+    "That",
+    "But",
+    "And",
+    "Mr",
+    "Mrs",
+    "Ms",
+    "Dr",
+    "After",
+    "Before",
+    "When",
+    "While",
+    "Last",
+    "Next",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+}
+_SKIP_UNITS = {"and", "or", "to", "in", "on", "of", "the", "a", "an", "at", "by", "for", "from"}
+
+
+def _numbers(text: str) -> dict[str, set[float]]:
+    """Values by unit ("" when none); years and days of a date are left to _dates."""
+    dated = {m.start("day") for m in _DATE.finditer(text)}
+    found: dict[str, set[float]] = {}
+    for m in _NUMBER.finditer(text):
+        if m.start("num") in dated or (_YEAR.fullmatch(m.group("num")) and not m.group("cur")):
+            continue
+        value = float(m.group("num").replace(",", ""))
+        scale = (m.group("scale") or "").lower()
+        value *= _SCALE.get(scale, 1e9 if scale == "bn" else 1e6 if scale == "m" else 1)
+        unit = (m.group("unit") or "").lower()
+        unit = "%" if unit in {"%", "percent", "per cent"} else unit.rstrip("s")
+        if unit in _SKIP_UNITS:
+            unit = ""
+        if m.group("cur"):
+            unit = m.group("cur")
+        found.setdefault(unit, set()).add(value)
+    return found
+
+
+def _dates(text: str) -> tuple[set[tuple[str, int]], set[int]]:
+    days = {(m.group("month").lower(), int(m.group("day"))) for m in _DATE.finditer(text)}
+    return days, {int(y) for y in _YEAR.findall(text)}
+
+
+def _names(text: str) -> set[str]:
+    return {n for n in _NAME.findall(text) if n not in _COMMON}
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,}"
+
+
+def number_mismatches(claim: str, passage: str) -> list[Mismatch]:
+    out: list[Mismatch] = []
+    in_passage = _numbers(passage)
+    all_passage = set().union(*in_passage.values()) if in_passage else set()
+    for unit, values in _numbers(claim).items():
+        for value in values - all_passage:
+            others = sorted(in_passage.get(unit, set()) - values) if unit else []
+            out.append(
+                Mismatch(
+                    kind="number",
+                    claim_value=f"{unit if unit in '$£€' else ''}{_fmt(value)}"
+                    + (f" {unit}" if unit and unit not in "$£€" else ""),
+                    passage_values=[_fmt(v) for v in others],
+                    conflict=bool(others),
+                    note="the passage gives a different figure" if others else "not in the passage",
+                )
+            )
+    return out
+
+
+def date_mismatches(claim: str, passage: str) -> list[Mismatch]:
+    out: list[Mismatch] = []
+    claim_days, claim_years = _dates(claim)
+    passage_days, passage_years = _dates(passage)
+    for month, day in claim_days - passage_days:
+        others = sorted(
+            f"{m.title()} {d}"
+            for m, d in passage_days
+            if m == month or not claim_days & passage_days
+        )
+        out.append(
+            Mismatch(
+                kind="date",
+                claim_value=f"{month.title()} {day}",
+                passage_values=others,
+                conflict=bool(others),
+                note="a different date" if others else "not in the passage",
+            )
+        )
+    for year in claim_years - passage_years:
+        others = sorted(str(y) for y in passage_years)
+        # One year each side, in otherwise similar sentences, is a conflict; several years are context.
+        conflict = len(passage_years) == 1 and len(claim_years) == 1
+        out.append(
+            Mismatch(
+                kind="date",
+                claim_value=str(year),
+                passage_values=others,
+                conflict=conflict,
+                note="a different year" if conflict else "not in the passage",
+            )
+        )
+    return out
+
+
+def name_mismatches(claim: str, passage: str) -> list[Mismatch]:
+    passage_lower = passage.lower()
+    return [
+        Mismatch(kind="name", claim_value=name, note="not in the passage")
+        for name in sorted(_names(claim))
+        if name.lower() not in passage_lower
+    ]
+
+
+def negation_mismatch(claim: str, passage: str) -> list[Mismatch]:
+    a, b = bool(_NEGATION.search(claim)), bool(_NEGATION.search(passage))
+    if a == b:
+        return []
+    side = "claim" if a else "passage"
+    return [
+        Mismatch(
+            kind="negation",
+            claim_value="negated" if a else "affirmed",
+            note=f"only the {side} is negated",
+        )
+    ]
+
+
+def compare_facts(claim: str, passage: str) -> list[Mismatch]:
+    """All deterministic differences between a claim and a passage."""
+    return (
+        number_mismatches(claim, passage)
+        + date_mismatches(claim, passage)
+        + name_mismatches(claim, passage)
+        + negation_mismatch(claim, passage)
+    )

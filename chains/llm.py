@@ -1,0 +1,170 @@
+"""The only place that builds chat models or reads LLM settings, plus structured output.
+
+`make_chat_model(settings)` gives the embedded local model by default, or any
+OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio, a llama.cpp server).
+`structured(model, schema)` is a runnable that returns a validated Pydantic object:
+it asks for schema-constrained JSON and falls back for servers that reject
+`json_schema` (llama.cpp's server honours `json_object` with a `schema`; others only
+plain JSON), so any model output is validated before use.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, TypeVar
+
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.outputs import LLMResult
+from langchain_core.runnables import Runnable, RunnableLambda
+from pydantic import BaseModel, SecretStr, ValidationError
+
+from settings import Settings
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class ModelOutputError(ValueError):
+    """The model's answer was not valid JSON of the expected shape."""
+
+
+class ModelUnavailableError(RuntimeError):
+    """The configured chat model cannot be built or reached."""
+
+
+def make_chat_model(settings: Settings) -> BaseChatModel:
+    if settings.provider == "embedded":
+        from chains.embedded import EmbeddedChatModel
+        from chains.model_file import model_path
+
+        return EmbeddedChatModel(
+            model_path=model_path(settings),
+            model_name=settings.model,
+            n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+        )
+    from langchain_openai import ChatOpenAI
+
+    if not settings.base_url and settings.api_key is None:
+        raise ModelUnavailableError(
+            "provider 'openai' needs FACTCHECK_API_KEY (OpenAI) or FACTCHECK_BASE_URL "
+            "(a local OpenAI-compatible server)"
+        )
+    return ChatOpenAI(
+        model=settings.model,
+        base_url=settings.base_url,
+        # Local servers accept any key; the real one is a SecretStr and never logged.
+        api_key=settings.api_key or SecretStr("not-needed"),
+        temperature=0,
+        timeout=settings.request_timeout,
+        max_retries=2,
+    )
+
+
+def model_label(model: BaseChatModel) -> str:
+    """A short name for reports and cache keys (never includes a key or URL secret)."""
+    return str(
+        getattr(model, "model_name", None) or getattr(model, "model", None) or type(model).__name__
+    )
+
+
+def parse_json_answer(text: str, schema: type[T]) -> T:
+    """Validate a model's answer; tolerate code fences and text around one JSON object."""
+    cleaned = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
+    start, end = cleaned.find("{"), cleaned.rfind("}")
+    if start < 0 or end < start:
+        raise ModelOutputError(f"no JSON object in the model's answer: {text[:200]!r}")
+    try:
+        try:
+            data = json.loads(cleaned[start:])
+        except json.JSONDecodeError:
+            data = json.loads(close_truncated_json(cleaned[start:]))
+        return schema.model_validate(data)
+    except (json.JSONDecodeError, ValidationError) as exc:
+        raise ModelOutputError(f"the model's answer did not fit {schema.__name__}: {exc}") from exc
+
+
+def close_truncated_json(text: str) -> str:
+    """Keep what was complete in an answer cut off by the token limit, and close it.
+
+    A long claim list that hit max_tokens keeps its finished items instead of failing.
+    """
+    stack: list[str] = []
+    in_string = escaped = False
+    last_good, last_stack = 0, []
+    for i, ch in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+            continue
+        if ch == '"':
+            in_string = True
+        elif ch in "{[":
+            stack.append("}" if ch == "{" else "]")
+        elif ch in "}]" and stack:
+            stack.pop()
+            last_good, last_stack = i + 1, list(stack)
+            if not stack:
+                return text[: i + 1]
+    closers = "".join(reversed(last_stack))
+    return text[:last_good] + closers
+
+
+def _response_formats(model: BaseChatModel, schema: type[BaseModel]) -> list[dict | None]:
+    json_schema = schema.model_json_schema()
+    if getattr(model, "_llm_type", "") == "embedded-llama-cpp":
+        return [{"type": "json_object", "schema": json_schema}]
+    return [
+        {"type": "json_schema", "json_schema": {"name": schema.__name__, "schema": json_schema}},
+        {"type": "json_object", "schema": json_schema},
+        None,  # plain text: the prompt itself asks for JSON
+    ]
+
+
+def structured(
+    model: BaseChatModel, schema: type[T], *, max_tokens: int | None = None
+) -> Runnable[list[BaseMessage], T]:
+    """messages -> validated `schema`, with fallbacks for servers without json_schema."""
+    limits = {"max_tokens": max_tokens} if max_tokens else {}
+
+    def parse(message: AIMessage) -> T:
+        return parse_json_answer(str(message.content), schema)
+
+    chains = [
+        model.bind(**({"response_format": fmt} if fmt else {}), **limits) | RunnableLambda(parse)
+        for fmt in _response_formats(model, schema)
+    ]
+    primary, *fallbacks = chains
+    if not fallbacks:
+        return primary.with_retry(retry_if_exception_type=(ModelOutputError,), stop_after_attempt=2)
+    return primary.with_fallbacks(fallbacks, exceptions_to_handle=(Exception,))
+
+
+class UsageCounter(BaseCallbackHandler):
+    """Counts model calls and tokens in/out, for the report and the benchmarks."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.tokens_in = 0
+        self.tokens_out = 0
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.calls += 1
+        for generations in response.generations:
+            for generation in generations:
+                usage = getattr(getattr(generation, "message", None), "usage_metadata", None)
+                if usage:
+                    self.tokens_in += usage.get("input_tokens", 0)
+                    self.tokens_out += usage.get("output_tokens", 0)
+
+    def add(self, calls: int = 0, tokens_in: int = 0, tokens_out: int = 0) -> None:
+        """For work done outside LangChain's callbacks (label probabilities)."""
+        self.calls += calls
+        self.tokens_in += tokens_in
+        self.tokens_out += tokens_out

@@ -1,0 +1,149 @@
+"""Command line: ingest, check, stats. Thin: every command calls the packages.
+
+Errors print one line on stderr and exit non-zero; no tracebacks for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from settings import Settings
+
+
+class CliError(Exception):
+    pass
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {}
+    if getattr(args, "store", None):
+        overrides["store_dir"] = Path(args.store)
+    if getattr(args, "top_k", None):
+        overrides["top_k"] = args.top_k
+    return Settings(**overrides)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from vectorstore.ingest import ingest
+    from vectorstore.store import open_store
+
+    settings = _settings(args)
+    store = open_store(settings)
+    report = ingest(args.paths, store, chunk_chars=settings.chunk_chars)
+    for name in report.added:
+        print(f"added     {name}")
+    for name in report.duplicates:
+        print(f"duplicate {name}")
+    for item in report.rejected:
+        print(f"rejected  {item.name}: {item.reason}")
+    print(
+        f"{len(report.added)} added ({report.chunks_added} chunks), "
+        f"{len(report.duplicates)} duplicate(s) skipped, {len(report.rejected)} rejected"
+    )
+    return 1 if report.rejected and not (report.added or report.duplicates) else 0
+
+
+def _read_article(path: str):
+    from vectorstore.ingest import article_from_text, load_file, read_bytes_as_text
+
+    if path == "-":
+        return article_from_text(read_bytes_as_text(sys.stdin.buffer.read(), "stdin"))
+    file = Path(path)
+    if not file.is_file():
+        raise CliError(f"{path}: no such file")
+    articles = load_file(file)
+    if len(articles) != 1:
+        raise CliError(f"{path}: holds {len(articles)} articles; check one at a time")
+    return articles[0]
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from chains.llm import make_chat_model
+    from chains.pipeline import ReportCache, check_article
+    from chains.render import to_markdown
+    from vectorstore.store import open_store
+
+    settings = _settings(args)
+    article = _read_article(args.file)
+    store = open_store(settings)
+
+    def progress(p) -> None:
+        if not args.quiet:
+            print(f"[{p.stage}] {p.message}", file=sys.stderr)
+
+    report = check_article(
+        article,
+        model=make_chat_model(settings),
+        store=store,
+        settings=settings,
+        progress=progress,
+        cache=None if args.no_cache else ReportCache(settings.cache_dir / "reports"),
+    )
+    if args.format == "markdown":
+        sys.stdout.write(to_markdown(report))
+    else:
+        print(report.model_dump_json(indent=2))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    from vectorstore.store import open_store
+
+    stats = open_store(_settings(args)).stats()
+    if args.format == "json":
+        print(json.dumps(stats, indent=2, default=str))
+    else:
+        print(f"articles: {stats['articles']}\nchunks:   {stats['chunks']}")
+        print(
+            f"dates:    {stats.get('first_published') or '-'} to {stats.get('last_published') or '-'}"
+        )
+        for source, n in sorted(stats.get("sources", {}).items()):
+            print(f"source:   {source or '(none)'}: {n}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cli.py", description="Fact-check articles against the archive."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add files, folders or URLs to the archive")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--store", metavar="DIR")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("check", help="check an article (a file, or - for stdin)")
+    p.add_argument("file", metavar="FILE|-")
+    p.add_argument("--store", metavar="DIR")
+    p.add_argument("--format", choices=["json", "markdown"], default="json")
+    p.add_argument("--top-k", type=int, metavar="N")
+    p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("stats", help="what the archive holds")
+    p.add_argument("--store", metavar="DIR")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.set_defaults(func=cmd_stats)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the CLI's contract: one line, no traceback
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
