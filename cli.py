@@ -62,12 +62,13 @@ def _read_article(path: str):
 
 def cmd_check(args: argparse.Namespace) -> int:
     from chains.llm import make_chat_model
-    from chains.pipeline import ReportCache, check_article
+    from chains.pipeline import ReportCache, check_article, validate_article
     from chains.render import to_markdown
     from vectorstore.store import open_store
 
     settings = _settings(args)
     article = _read_article(args.file)
+    validate_article(article, settings)  # before a model is loaded
     store = open_store(settings)
 
     def progress(p) -> None:

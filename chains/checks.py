@@ -22,7 +22,8 @@ _NUMBER = re.compile(
 )
 _DATE = re.compile(rf"\b(?P<month>{_MONTHS})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-_NAME = re.compile(r"(?<![.!?]\s)(?<!^)\b([A-Z][a-z]+(?:\s+[A-Z][a-z]+)+|[A-Z][a-z]{2,})\b")
+_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
+_ABBREVIATIONS = ("Dr.", "Mr.", "Mrs.", "Ms.", "St.", "Gov.", "Sen.", "Rep.")
 _NEGATION = re.compile(
     r"\b(not|no|never|none|neither|nor|denied|rejected|failed|without)\b|n't\b", re.I
 )
@@ -59,6 +60,15 @@ _COMMON = {
     "Friday",
     "Saturday",
     "Sunday",
+    # titles before a name
+    "Mayor",
+    "President",
+    "Governor",
+    "Senator",
+    "Councillor",
+    "Chief",
+    "Judge",
+    "Superintendent",
 }
 _SKIP_UNITS = {"and", "or", "to", "in", "on", "of", "the", "a", "an", "at", "by", "for", "from"}
 
@@ -89,7 +99,22 @@ def _dates(text: str) -> tuple[set[tuple[str, int]], set[int]]:
 
 
 def _names(text: str) -> set[str]:
-    return {n for n in _NAME.findall(text) if n not in _COMMON}
+    """Capitalised word runs, less a leading common word or title; a lone capitalised
+    word opening a sentence is not taken for a name."""
+    names = set()
+    for m in _NAME.finditer(text):
+        words = m.group(0).split()
+        before = text[: m.start()].rstrip()
+        opens_sentence = not before or (
+            before[-1] in '.!?"' and not before.endswith(_ABBREVIATIONS)
+        )
+        if words[0] in _COMMON:
+            words = words[1:]
+        elif opens_sentence and len(words) == 1:
+            words = []
+        if words:
+            names.add(" ".join(words))
+    return names
 
 
 def _fmt(value: float) -> str:

@@ -54,6 +54,8 @@ def judge(
     if usage is not None:
         usage.add(calls=1, tokens_in=evaluated)
     label = max(probs, key=probs.__getitem__)
+    if label == Stance.NEUTRAL:
+        return Stance.NEUTRAL, probs[label], ""  # nothing to explain; saves a generation
     # The reason continues the same answer; the prompt prefix is already cached.
     reason = model.invoke(
         [*messages, AIMessage(content=f'{prefix}{label}", "reason": "')],

@@ -12,7 +12,7 @@ tokenizes message text with special tokens disabled, so an article that contains
 from __future__ import annotations
 
 import json
-import math
+import os
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -61,7 +61,8 @@ class EmbeddedChatModel(BaseChatModel):
             self._llama = Llama(
                 model_path=str(self.model_path),
                 n_ctx=self.n_ctx,
-                n_threads=self.n_threads,
+                # llama-cpp's default is half the cores: one thread on a 2-core machine.
+                n_threads=self.n_threads or os.cpu_count() or 1,
                 n_batch=512,
                 verbose=False,
             )
@@ -188,11 +189,3 @@ def _schema_of(response_format: dict | None) -> dict | None:
     if response_format.get("type") == "json_object":
         return response_format.get("schema") or {"type": "object"}
     return None
-
-
-def entropy_confidence(probs: dict[str, float]) -> float:
-    """1 minus normalised entropy: 1.0 when certain, 0.0 when the labels are equally likely."""
-    values = [p for p in probs.values() if p > 0]
-    if len(probs) < 2:
-        return 1.0
-    return 1.0 - (-sum(p * math.log(p) for p in values) / math.log(len(probs)))

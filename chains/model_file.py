@@ -216,7 +216,7 @@ def ensure_file(
             with contextlib.suppress(OSError):
                 stale.unlink()
         if dest.exists():
-            log(f"verifying {dest} (no valid marker)")
+            log(f"verifying {dest} (marker missing or out of date)")
             if verify_file(dest, size, sha256):
                 return dest
             log(f"{dest} is not the expected file; joining it again")

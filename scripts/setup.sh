@@ -30,7 +30,6 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 START=$SECONDS
 
 say() { printf 'setup: %s\n' "$*"; }
-warn() { printf 'setup: warning: %s\n' "$*" >&2; }
 die() {
     printf 'setup: error: %s\n' "$*" >&2
     exit 1
@@ -135,11 +134,8 @@ say "model $MODEL"
 # --- demo archive ---------------------------------------------------------------------
 case "${FACTCHECK_SKIP_DEMO:-}" in
 "" | 0 | false | no)
-    if [[ ! -f cli.py ]]; then
-        warn "cli.py not found: demo archive not loaded"
-    elif [[ ! -d data/demo/archive ]]; then
-        warn "data/demo/archive not found: demo archive not loaded"
-    else
+    [[ -d data/demo/archive ]] || die "data/demo/archive is missing"
+    {
         STATS="$("$VPY" cli.py stats --format json)" || die "python cli.py stats failed"
         ARTICLES="$(printf '%s' "$STATS" |
             "$VPY" -c 'import json, sys; print(int(json.load(sys.stdin)["articles"]))')" ||
@@ -150,7 +146,7 @@ case "${FACTCHECK_SKIP_DEMO:-}" in
         else
             say "store has $ARTICLES articles: demo archive not loaded again"
         fi
-    fi
+    }
     ;;
 *) say "demo archive skipped (FACTCHECK_SKIP_DEMO=$FACTCHECK_SKIP_DEMO)" ;;
 esac

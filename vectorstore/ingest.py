@@ -12,6 +12,7 @@ import datetime as dt
 import email.utils
 import io
 import json
+import logging
 import re
 import sys
 import unicodedata
@@ -229,6 +230,8 @@ def _load_pdf(data: bytes, name: str, path: Path) -> list[Article]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs each repair it attempts; a damaged file gets one clear error instead.
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

@@ -1,0 +1,183 @@
+"""Time to check one article with the configured chat model, printed as JSON on stdout.
+
+By default the demo article is checked against the demo archive, ingested first into a
+fresh temporary store (removed afterwards), with the embedded model (or whatever
+FACTCHECK_PROVIDER configures). Reported: seconds, model calls and tokens in/out per stage
+(extract, retrieve, compare, from `Report.stages`), totals, claims and verdict counts; then
+the same check again with the ReportCache of the first run (a temp folder), so the cache-hit
+time has its baseline, the uncached run, in the same run. Progress goes to stderr; with the
+embedded model a check takes minutes.
+
+    .venv/bin/python bench/bench_check.py
+    .venv/bin/python bench/bench_check.py --article my.txt --store data/store --top-k 3
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import _util
+from _util import ROOT, log, timed
+
+DEFAULT_ARTICLE = ROOT / "data" / "demo" / "article.txt"
+DEMO_ARCHIVE = ROOT / "data" / "demo" / "archive"
+
+
+def read_article(path: Path):
+    from vectorstore.ingest import load_file
+
+    articles = load_file(path)
+    if len(articles) != 1:
+        raise SystemExit(f"{path}: holds {len(articles)} articles; give one")
+    return articles[0]
+
+
+def stage_figures(report) -> dict[str, Any]:
+    stages = {}
+    for name, stats in report.stages.items():
+        stages[name] = {
+            "seconds": stats.seconds,
+            "model_calls": stats.model_calls,
+            "tokens_in": stats.tokens_in,
+            "tokens_out": stats.tokens_out,
+        }
+    return stages
+
+
+def totals(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    keys = ("seconds", "model_calls", "tokens_in", "tokens_out")
+    return {k: sum(s[k] for s in stages.values()) for k in keys}
+
+
+def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    from chains.llm import make_chat_model, model_label
+    from chains.pipeline import ReportCache, check_article
+    from settings import Settings
+    from vectorstore.ingest import ingest
+    from vectorstore.store import open_store
+
+    result: dict[str, Any] = {"benchmark": "check", "machine": _util.machine()}
+    overrides: dict[str, Any] = {"chroma_host": None}  # a folder store, never a server
+    if args.top_k:
+        overrides["top_k"] = args.top_k
+    if args.store:
+        overrides["store_dir"] = Path(args.store)
+    else:
+        overrides["store_dir"] = tmp / "store"
+        overrides["collection"] = "bench"
+    settings = Settings(**overrides)
+
+    article = read_article(args.article)
+    result["article"] = {
+        "path": str(args.article),
+        "title": article.title,
+        "chars": len(article.text),
+        "sha256": article.sha256[:16],
+    }
+
+    store_seconds, store = timed(lambda: open_store(settings))
+    store_info: dict[str, Any] = {"path": str(args.store) if args.store else "temporary"}
+    if not args.store:
+        log(f"ingesting the demo archive into a fresh store in {settings.store_dir}")
+        seconds, report = timed(
+            lambda: ingest([str(DEMO_ARCHIVE)], store, chunk_chars=settings.chunk_chars)
+        )
+        store_info |= {
+            "ingested": str(DEMO_ARCHIVE.relative_to(ROOT)),
+            "ingest_seconds": seconds,
+            "articles_added": len(report.added),
+            "rejected": len(report.rejected),
+        }
+    store_info["chunks"] = store.count()
+    if not store_info["chunks"]:
+        log(f"warning: the store {settings.store_dir} ({settings.collection}) is empty")
+    store_info["open_seconds"] = store_seconds
+    result["store"] = store_info
+
+    model = make_chat_model(settings)
+    load = getattr(model, "_load", None)  # embedded model: load it outside the timed stages
+    load_seconds = timed(load)[0] if callable(load) else None
+    result["model"] = {
+        "provider": settings.provider,
+        "label": model_label(model),
+        "n_threads": settings.n_threads or "llama.cpp default",
+        "n_ctx": settings.n_ctx,
+        "load_seconds": load_seconds,
+    }
+    result["settings"] = {
+        "top_k": settings.top_k,
+        "min_score": settings.min_score,
+        "max_claims": settings.max_claims,
+        "chunk_chars": settings.chunk_chars,
+    }
+    log(f"model {model_label(model)} ready (load {load_seconds or 0:.1f} s)")
+
+    def progress(p) -> None:
+        log(f"[{p.stage}] {p.message}")
+
+    cache = ReportCache(tmp / "reports")
+
+    def check():
+        return check_article(
+            article, model=model, store=store, settings=settings, progress=progress, cache=cache
+        )
+
+    log("first run (nothing cached)")
+    first_seconds, first = timed(check)
+    stages = stage_figures(first)
+    verdicts = Counter(str(c.verdict) for c in first.claims)
+    result["first_run"] = {
+        "wall_seconds": first_seconds,
+        "cached": first.cached,
+        "stages": stages,
+        "totals": totals(stages),
+        "claims": len(first.claims),
+        "seconds_per_claim": first_seconds / len(first.claims) if first.claims else None,
+        "verdicts": dict(sorted(verdicts.items())),
+        "warnings": first.warnings,
+    }
+
+    log("second run (the same check: should come from the cache)")
+    cached_seconds, second = timed(check)
+    result["cached_run"] = {
+        "wall_seconds": cached_seconds,
+        "cached": second.cached,
+        "same_claims_and_verdicts": [(c.id, c.verdict) for c in second.claims]
+        == [(c.id, c.verdict) for c in first.claims],
+    }
+    result["cache_speedup"] = first_seconds / cached_seconds if cached_seconds else None
+    result["notes"] = [
+        "Stage seconds come from Report.stages; tokens_in of compare include the prompts whose "
+        "label probabilities are read without generating.",
+        "model.load_seconds is outside the stages; wall_seconds of the first run includes "
+        "everything check_article does (cache lookup, retrieval embedding, progress).",
+        "The machine may be shared: compare figures within one run, not across runs.",
+    ]
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--article", type=Path, default=DEFAULT_ARTICLE, metavar="PATH")
+    parser.add_argument("--store", metavar="DIR", help="an existing store (nothing is ingested)")
+    parser.add_argument("--top-k", type=int, metavar="N", help="passages per claim")
+    args = parser.parse_args()
+    if not args.article.is_file():
+        parser.error(f"--article {args.article}: no such file")
+    if args.store and not Path(args.store).is_dir():
+        parser.error(f"--store {args.store}: no such folder")
+
+    import chromadb
+
+    with tempfile.TemporaryDirectory(prefix="bench-check-") as tmp:
+        result = run(args, Path(tmp))
+        chromadb.api.client.SharedSystemClient.clear_system_cache()  # release the store
+    _util.emit(result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+import pytest
+
+from chains.checks import compare_facts, date_mismatches, name_mismatches, negation_mismatch, number_mismatches
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "value", "others", "conflict"),
+    [
+        ("The council approved $58 million.", "The council approved $42 million.", "$58,000,000", ["42,000,000"], True),
+        ("Cargo rose 6 percent.", "Cargo rose 4 percent in the year.", "6 %", ["4"], True),
+        ("The bridge carries 31,000 vehicles a day.", "The bridge is long.", "31,000 vehicle", [], False),
+        ("It cost 3.5 million.", "It cost 3.5 million.", None, None, None),
+        ("It cost $3.5m.", "It cost $3,500,000.", None, None, None),
+    ],
+)
+def test_numbers(claim, passage, value, others, conflict):
+    found = number_mismatches(claim, passage)
+    if value is None:
+        assert found == []
+        return
+    (m,) = found
+    assert (m.claim_value, m.passage_values, m.conflict) == (value, others, conflict)
+
+
+def test_years_and_days_are_dates_not_numbers():
+    claim = "The fare rose on February 1, 2023."
+    passage = "The fare rose on February 1, 2024."
+    assert number_mismatches(claim, passage) == []
+    (m,) = date_mismatches(claim, passage)
+    assert (m.claim_value, m.passage_values, m.conflict) == ("2023", ["2024"], True)
+
+
+def test_different_day_same_month_is_a_conflict():
+    (m,) = date_mismatches("It opened on April 22, 2024.", "It opened on April 20, 2024.")
+    assert m.kind == "date" and m.conflict and m.passage_values == ["April 20"]
+
+
+def test_year_among_several_is_context_not_conflict():
+    (m,) = date_mismatches("It happened in 2021.", "Between 2019 and 2022 it grew.")
+    assert not m.conflict
+
+
+def test_names():
+    found = name_mismatches("The board named Dr. Karen Whitfield as superintendent.", "The board named Dr. Priya Raman.")
+    assert [m.claim_value for m in found] == ["Karen Whitfield"]
+    assert name_mismatches("Mayor Elena Marsh won.", "Elena Marsh won the race.") == []
+
+
+def test_negation():
+    assert negation_mismatch("The council did not approve the plan.", "The council approved the plan.")
+    assert negation_mismatch("The council approved it.", "The council approved it.") == []
+
+
+def test_identical_sentences_have_no_mismatch():
+    s = "The Harbour Bridge reopened to traffic on November 15, 2024, after 14 months of repairs."
+    assert compare_facts(s, s) == []

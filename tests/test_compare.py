@@ -1,0 +1,139 @@
+import datetime as dt
+import json
+
+import pytest
+
+from chains.compare import aggregate, checked_stance, judge, judge_passages
+from chains.models import Claim, Evidence, Mismatch, Stance, Verdict
+from prompts.loader import load_prompt
+from tests.fakes import LabelModel, QueuedChatModel
+from vectorstore.models import Passage
+
+CLAIM = Claim(
+    id="c1", text="The council approved $58 million for the bridge.", quote="x", start=0, end=1
+)
+
+
+def passage(text: str, score: float = 0.8, pid: str = "a1:0") -> Passage:
+    return Passage(
+        id=pid,
+        article_id=pid.split(":")[0],
+        title="Bridge funds",
+        source="Gazette",
+        published=dt.date(2023, 3, 15),
+        url="https://gazette.example/b",
+        text=text,
+        start=0,
+        end=len(text),
+        score=score,
+    )
+
+
+def evidence(stance: Stance, confidence: float | None = 0.9, score: float = 0.8, **kw) -> Evidence:
+    return Evidence(
+        passage_id="a:0",
+        article_id="a",
+        title=kw.get("title", "T"),
+        text="t",
+        score=score,
+        stance=stance,
+        stance_confidence=confidence,
+        mismatches=kw.get("mismatches", []),
+    )
+
+
+def test_judge_with_label_probabilities_then_reason():
+    model = LabelModel(
+        probabilities=[{"SUPPORTS": 0.1, "CONTRADICTS": 0.7, "NEUTRAL": 0.2}],
+        responses=["The figures differ."],
+    )
+    stance, p, reason = judge(model, "claim", "passage", prompt=load_prompt("judge_stance"))
+    assert (stance, p, reason) == (Stance.CONTRADICTS, 0.7, "The figures differ.")
+    prefill = model.calls[1]["messages"][-1].content
+    assert prefill.endswith('{"label": "CONTRADICTS", "reason": "')
+
+
+def test_neutral_needs_no_reason_generation():
+    model = LabelModel(probabilities=[{"SUPPORTS": 0.1, "CONTRADICTS": 0.1, "NEUTRAL": 0.8}])
+    assert judge(model, "c", "p", prompt=load_prompt("judge_stance")) == (Stance.NEUTRAL, 0.8, "")
+    assert len(model.calls) == 1
+
+
+def test_judge_with_structured_output_for_other_models():
+    model = QueuedChatModel(responses=[json.dumps({"label": "SUPPORTS", "reason": "Same figure."})])
+    assert judge(model, "c", "p", prompt=load_prompt("judge_stance")) == (
+        Stance.SUPPORTS,
+        None,
+        "Same figure.",
+    )
+
+
+def test_invalid_label_from_the_model_is_rejected():
+    model = QueuedChatModel(responses=['{"label": "TRUE"}'] * 3)
+    with pytest.raises(Exception, match="did not fit"):
+        judge(model, "c", "p", prompt=load_prompt("judge_stance"))
+
+
+CONFLICT = Mismatch(kind="number", claim_value="$58", passage_values=["$42"], conflict=True)
+MISSING = Mismatch(kind="name", claim_value="Karen Whitfield")
+
+
+@pytest.mark.parametrize(
+    ("stance", "mismatches", "score", "expected"),
+    [
+        (Stance.SUPPORTS, [CONFLICT], 0.8, Stance.CONTRADICTS),  # same subject, other figure
+        (Stance.NEUTRAL, [CONFLICT], 0.8, Stance.CONTRADICTS),
+        (Stance.SUPPORTS, [CONFLICT], 0.4, Stance.NEUTRAL),  # other subject: only a veto
+        (Stance.SUPPORTS, [MISSING], 0.8, Stance.NEUTRAL),  # a name not in the passage
+        (Stance.SUPPORTS, [], 0.8, Stance.SUPPORTS),
+        (Stance.CONTRADICTS, [], 0.8, Stance.CONTRADICTS),
+    ],
+)
+def test_checked_stance(stance, mismatches, score, expected):
+    assert checked_stance(stance, mismatches, score)[0] is expected
+
+
+def test_judge_passages_explains_an_override():
+    model = LabelModel(
+        probabilities=[{"SUPPORTS": 0.9, "CONTRADICTS": 0.05, "NEUTRAL": 0.05}], responses=["ok"]
+    )
+    (e,) = judge_passages(
+        model, CLAIM, [passage("The council approved $42 million for the bridge.")]
+    )
+    assert e.stance is Stance.CONTRADICTS
+    assert e.stance_confidence is None
+    assert "Checks:" in e.reason and "42" in e.reason
+    assert (e.title, e.source, e.url, e.published) == (
+        "Bridge funds",
+        "Gazette",
+        "https://gazette.example/b",
+        dt.date(2023, 3, 15),
+    )
+
+
+@pytest.mark.parametrize(
+    ("stances", "verdict"),
+    [
+        ([], Verdict.NOT_IN_ARCHIVE),
+        ([Stance.NEUTRAL, Stance.NEUTRAL], Verdict.NOT_ENOUGH_INFO),
+        ([Stance.SUPPORTS, Stance.NEUTRAL], Verdict.SUPPORTED),
+        ([Stance.CONTRADICTS, Stance.NEUTRAL], Verdict.CONTRADICTED),
+        ([Stance.SUPPORTS, Stance.CONTRADICTS], Verdict.MIXED),
+    ],
+)
+def test_aggregate(stances, verdict):
+    result, _, reason = aggregate([evidence(s) for s in stances])
+    assert result is verdict
+    assert reason
+
+
+def test_aggregate_confidence_and_reason_name_the_passage():
+    verdict, confidence, reason = aggregate(
+        [
+            evidence(Stance.CONTRADICTS, 0.6, title="Council vote", mismatches=[CONFLICT]),
+            evidence(Stance.NEUTRAL, 0.99),
+        ]
+    )
+    assert verdict is Verdict.CONTRADICTED
+    assert confidence == 0.6
+    assert "Council vote" in reason and "$42" in reason
