@@ -1,14 +1,32 @@
 import pytest
 
-from chains.checks import compare_facts, date_mismatches, name_mismatches, negation_mismatch, number_mismatches
+from chains.checks import (
+    compare_facts,
+    date_mismatches,
+    name_mismatches,
+    negation_mismatch,
+    number_mismatches,
+)
 
 
 @pytest.mark.parametrize(
     ("claim", "passage", "value", "others", "conflict"),
     [
-        ("The council approved $58 million.", "The council approved $42 million.", "$58,000,000", ["42,000,000"], True),
+        (
+            "The council approved $58 million.",
+            "The council approved $42 million.",
+            "$58,000,000",
+            ["42,000,000"],
+            True,
+        ),
         ("Cargo rose 6 percent.", "Cargo rose 4 percent in the year.", "6 %", ["4"], True),
-        ("The bridge carries 31,000 vehicles a day.", "The bridge is long.", "31,000 vehicle", [], False),
+        (
+            "The bridge carries 31,000 vehicles a day.",
+            "The bridge is long.",
+            "31,000 vehicle",
+            [],
+            False,
+        ),
         ("It cost 3.5 million.", "It cost 3.5 million.", None, None, None),
         ("It cost $3.5m.", "It cost $3,500,000.", None, None, None),
     ],
@@ -41,13 +59,17 @@ def test_year_among_several_is_context_not_conflict():
 
 
 def test_names():
-    found = name_mismatches("The board named Dr. Karen Whitfield as superintendent.", "The board named Dr. Priya Raman.")
+    found = name_mismatches(
+        "The board named Dr. Karen Whitfield as superintendent.", "The board named Dr. Priya Raman."
+    )
     assert [m.claim_value for m in found] == ["Karen Whitfield"]
     assert name_mismatches("Mayor Elena Marsh won.", "Elena Marsh won the race.") == []
 
 
 def test_negation():
-    assert negation_mismatch("The council did not approve the plan.", "The council approved the plan.")
+    assert negation_mismatch(
+        "The council did not approve the plan.", "The council approved the plan."
+    )
     assert negation_mismatch("The council approved it.", "The council approved it.") == []
 
 
