@@ -1,4 +1,4 @@
-"""Command line: ingest, check, stats. Thin: every command calls the packages.
+"""Command line: ingest, check, eval, stats. Thin: every command calls the packages.
 
 Errors print one line on stderr and exit non-zero; no tracebacks for bad input.
 """
@@ -106,6 +106,33 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_eval(args: argparse.Namespace) -> int:
+    from eval.command import render_text, run_eval
+
+    result = run_eval(
+        args.task,
+        data=args.data,
+        limit=args.limit,
+        store=args.store,
+        mode=args.mode,
+        view=args.view,
+        distractors=args.distractors or (),
+        passages=args.passages,
+        reasons=args.reasons,
+        method=args.method,
+        weight=args.weight,
+        claims=args.claims,
+        window=args.window,
+        use_cache=not args.no_cache,
+        progress=not args.quiet,
+    )
+    if args.format == "json":
+        print(json.dumps(result, indent=2, default=str))
+    else:
+        sys.stdout.write(render_text(result))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cli.py", description="Fact-check articles against the archive."
@@ -125,6 +152,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("eval", help="score a stage on labelled data (see eval/)")
+    p.add_argument("task", choices=["verdicts", "retrieval", "checkworthiness"])
+    p.add_argument("--data", required=True, metavar="PATH", help="a dataset file or folder")
+    p.add_argument("--limit", type=int, metavar="N", help="a seeded sample, stratified by label")
+    p.add_argument("--store", metavar="DIR", help="verdicts end-to-end: the archive to use")
+    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument("--mode", choices=["given", "end-to-end"], help="verdicts (default given)")
+    p.add_argument("--view", choices=["claims", "pairs"], default="claims", help="Climate-FEVER")
+    p.add_argument("--distractors", action="append", metavar="DIR", help="end-to-end: add these")
+    p.add_argument("--passages", type=int, default=3, metavar="N", help="chunks of a long doc")
+    p.add_argument("--reasons", action="store_true", help="verdicts: also write the reasons")
+    p.add_argument("--method", choices=["dense", "bm25", "hybrid"], default="hybrid")
+    p.add_argument("--weight", type=float, default=0.8, help="hybrid: weight of dense scores")
+    p.add_argument("--claims", metavar="PATH", help="CLEF verified_claims.docs.tsv")
+    p.add_argument("--window", type=int, default=8, metavar="N", help="sentences per window")
+    p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("stats", help="what the archive holds")
     p.add_argument("--store", metavar="DIR")

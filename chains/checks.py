@@ -1,15 +1,17 @@
 """Deterministic checks that explain a mismatch between a claim and a passage.
 
-Numbers (with their unit), dates, names and negation are compared as text, without
-a model. A claim value missing from the passage is a mismatch; the passage giving
-a different value for the same unit is a conflict. These never decide alone that a
-claim is true; they veto a "supports" and explain a "contradicts".
+Numbers (with their unit), dates, names, negation and opposite words are compared as
+text, without a model. A claim value missing from the passage is a mismatch; the
+passage giving a different value for the same unit is a conflict. `closest_sentence`
+finds the passage sentence that makes the same statement as the claim, so a value
+is compared with the value of the same statement, not of another event.
 """
 
 from __future__ import annotations
 
 import re
 
+from chains.extract import sentence_spans
 from chains.models import Mismatch
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
@@ -197,6 +199,52 @@ def negation_mismatch(claim: str, passage: str) -> list[Mismatch]:
             note=f"only the {side} is negated",
         )
     ]
+
+
+_ANTONYMS = [
+    ("rose", "fell"), ("increased", "decreased"), ("up", "down"), ("won", "lost"),
+    ("approved", "rejected"), ("opened", "closed"), ("higher", "lower"), ("more", "fewer"),
+    ("gained", "lost"), ("above", "below"), ("before", "after"), ("increase", "decrease"),
+    ("rise", "fall"), ("raised", "cut"), ("hired", "fired"), ("reopened", "closed"),
+]  # fmt: skip
+_STOPWORDS = set(
+    "a an the of to in on at by for from with and or but as is was were are be been has have had "
+    "it its this that these those which who whom than then so about after over into out".split()
+)
+_WORD = re.compile(r"[a-z0-9$%£€]+(?:[.,'][a-z0-9]+)*")
+
+
+def content_words(text: str) -> set[str]:
+    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
+
+
+def closest_sentence(claim: str, passage: str) -> tuple[str, float]:
+    """The passage sentence sharing the most of the claim's words, and that share (0..1)."""
+    words = content_words(claim)
+    best, share = passage, 0.0
+    for start, end in sentence_spans(passage):
+        sentence = passage[start:end]
+        overlap = len(words & content_words(sentence)) / max(1, len(words))
+        if overlap > share:
+            best, share = sentence, overlap
+    return best, share
+
+
+def antonym_mismatch(claim: str, passage: str) -> list[Mismatch]:
+    a, b = set(_WORD.findall(claim.lower())), set(_WORD.findall(passage.lower()))
+    for x, y in _ANTONYMS:
+        for mine, theirs in ((x, y), (y, x)):
+            if mine in a and theirs in b and mine not in b:
+                return [
+                    Mismatch(
+                        kind="negation",
+                        claim_value=mine,
+                        passage_values=[theirs],
+                        conflict=True,
+                        note="opposite words",
+                    )
+                ]
+    return []
 
 
 def compare_facts(claim: str, passage: str) -> list[Mismatch]:

@@ -10,6 +10,7 @@ as evidence is the passage itself.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
@@ -17,16 +18,18 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel
 
-from chains.checks import compare_facts
+from chains.checks import antonym_mismatch, closest_sentence, compare_facts
 from chains.llm import UsageCounter, structured
 from chains.models import Claim, ClaimCheck, Evidence, Mismatch, Stance, Verdict
 from prompts.loader import Prompt, load_prompt
 from vectorstore.models import Passage
 
 LABELS = [s.value for s in Stance]
-# A passage this similar to the claim is on the same subject: a different figure in it
-# is a contradiction, not a different story.
-SAME_SUBJECT_SCORE = 0.55
+# Share of the claim's content words that one passage sentence must hold to make "the
+# same statement" (a different value in it is then a contradiction), and to restate it.
+SAME_STATEMENT = 0.6
+RESTATEMENT = 0.8
+RELATED = 0.4  # below this the passage's sentences are about something else
 
 
 class Judgement(BaseModel):
@@ -66,20 +69,53 @@ def judge(
     return Stance(label), probs[label], str(reason.content).strip()
 
 
-def checked_stance(stance: Stance, mismatches: list[Mismatch], score: float) -> tuple[Stance, str]:
-    """Apply the deterministic checks to the model's stance; say why when they change it."""
-    conflicts = [m for m in mismatches if m.conflict]
-    if conflicts and score >= SAME_SUBJECT_SCORE:
-        if stance is Stance.CONTRADICTS:
-            return stance, ""
-        m = conflicts[0]
-        return (
-            Stance.CONTRADICTS,
-            f"the passage gives {', '.join(m.passage_values)} where the claim has {m.claim_value}",
-        )
-    missing = [m for m in mismatches if m.kind in {"number", "name", "date"}]
+@dataclass
+class FactCheck:
+    """What the deterministic checks found for one claim-passage pair."""
+
+    sentence: str  # the passage sentence closest to the claim
+    overlap: float  # share of the claim's words in that sentence
+    mismatches: list[Mismatch]
+    decided: Stance | None = None  # set when the checks settle the stance alone
+    note: str = ""
+
+
+def check_facts(claim: str, passage: str) -> FactCheck:
+    """Compare the claim with the passage sentence that makes the same statement.
+
+    Decisive cases need no model: the same statement with another figure, date or
+    an opposite word contradicts; the same statement with every fact equal supports.
+    """
+    sentence, overlap = closest_sentence(claim, passage)
+    if overlap >= SAME_STATEMENT:
+        mismatches = compare_facts(claim, sentence) + antonym_mismatch(claim, sentence)
+        conflicts = [m for m in mismatches if m.conflict or m.kind == "negation"]
+        if conflicts:
+            m = conflicts[0]
+            said = ", ".join(m.passage_values) or m.note
+            note = f"the archive's sentence says {said} where the claim says {m.claim_value}"
+            return FactCheck(sentence, overlap, mismatches, Stance.CONTRADICTS, note)
+        if overlap >= RESTATEMENT and not mismatches:
+            note = "the archive's sentence states the same facts"
+            return FactCheck(sentence, overlap, mismatches, Stance.SUPPORTS, note)
+        return FactCheck(sentence, overlap, mismatches)
+    # Another statement: a value that differs there belongs to another event.
+    mismatches = [
+        m.model_copy(update={"conflict": False, "passage_values": []})
+        for m in compare_facts(claim, passage)
+    ]
+    return FactCheck(sentence, overlap, mismatches)
+
+
+def checked_stance(stance: Stance, facts: FactCheck) -> tuple[Stance, str]:
+    """The model's stance, overruled where the checks contradict it; says why."""
+    missing = [m for m in facts.mismatches if m.kind in {"number", "name", "date"}]
     if stance is Stance.SUPPORTS and missing:
         return Stance.NEUTRAL, f"{missing[0].claim_value} is not in the passage"
+    # The small model sees contradictions everywhere; one needs a sentence that makes
+    # the same statement, or a difference the checks can name.
+    if stance is Stance.CONTRADICTS and facts.overlap < RELATED:
+        return Stance.NEUTRAL, "no sentence of the passage speaks to the claim's statement"
     return stance, ""
 
 
@@ -95,15 +131,17 @@ def judge_passages(
     prompt = prompt or load_prompt("judge_stance")
     evidence = []
     for passage in passages:
-        stance, probability, reason = judge(
-            model, claim.text, passage.text, prompt=prompt, usage=usage, config=config
-        )
-        mismatches = compare_facts(claim.text, passage.text)
-        score = passage.score or 0.0
-        final, override = checked_stance(stance, mismatches, score)
-        if override:
-            reason = f"Checks: {override}. Model: {reason}" if reason else f"Checks: {override}."
-            probability = None  # the model's probability was for another label
+        facts = check_facts(claim.text, passage.text)
+        if facts.decided is not None:
+            stance, probability, reason = facts.decided, None, f"Checks: {facts.note}."
+        else:
+            stance, probability, reason = judge(
+                model, claim.text, passage.text, prompt=prompt, usage=usage, config=config
+            )
+            final, override = checked_stance(stance, facts)
+            if override:
+                reason = f"Checks: {override}."
+                stance, probability = final, None  # the model's probability was for another label
         evidence.append(
             Evidence(
                 passage_id=passage.id,
@@ -113,11 +151,11 @@ def judge_passages(
                 published=passage.published,
                 url=passage.url,
                 text=passage.text,
-                score=score,
-                stance=final,
+                score=passage.score or 0.0,
+                stance=stance,
                 stance_confidence=probability,
                 reason=reason,
-                mismatches=mismatches,
+                mismatches=facts.mismatches,
             )
         )
     return evidence

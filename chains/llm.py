@@ -142,7 +142,7 @@ def structured(
     ]
     primary, *fallbacks = chains
     if not fallbacks:
-        return primary.with_retry(retry_if_exception_type=(ModelOutputError,), stop_after_attempt=2)
+        return primary  # greedy decoding under a grammar: a retry would repeat the answer
     return primary.with_fallbacks(fallbacks, exceptions_to_handle=(Exception,))
 
 

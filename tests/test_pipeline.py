@@ -45,7 +45,7 @@ def make_model():
 
 
 def store():
-    text = "The council approved $42 million for the bridge on Monday."
+    text = "Councillors voted on Monday to spend the $42 million on bridge repairs."
     p = Passage(
         id="a:0", article_id="a", title="Bridge", text=text, start=0, end=len(text), score=0.9
     )

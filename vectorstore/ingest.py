@@ -1,394 +1,48 @@
-"""Loaders (files, records, URLs) and sentence-whole chunking, all producing `Article`s.
+"""Ingest files, folders and URLs into the archive store.
 
-Everything a reporter hands us is untrusted: each loader either returns normalised
-articles or raises `IngestError` with a reason a person can act on. `ingest` loads and
-validates a whole file before it writes any of it, so a bad file leaves the store as it was.
+The loaders live in `vectorstore.loaders` and the chunking in `vectorstore.chunking`; their
+public names are re-exported here, so `from vectorstore.ingest import ...` keeps working.
+`ingest` loads and validates a whole file before it writes any of it, so a bad file leaves
+the store as it was.
 """
 
 from __future__ import annotations
 
-import csv
-import datetime as dt
-import email.utils
-import io
-import json
-import logging
 import re
-import sys
-import unicodedata
-import urllib.error
-import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from vectorstore.chunking import _sentence_spans, chunk_article  # noqa: F401 (bench uses it)
+from vectorstore.loaders import (
+    LOADERS,
+    IngestError,
+    article_from_record,
+    article_from_text,
+    load_file,
+    load_url,
+    normalize_text,
+    parse_date,
+    read_bytes_as_text,
+)
 from vectorstore.models import Article, IngestReport, Passage, Rejected
 
 if TYPE_CHECKING:
     from vectorstore.store import ArchiveStore
 
-
-class IngestError(ValueError):
-    """An input we cannot turn into an article; the message says which and why."""
-
-
-# --- text ------------------------------------------------------------------------------------
-
-_WHITESPACE_CONTROLS = set("\n\r\t\f\v")
-
-
-def read_bytes_as_text(data: bytes, name: str) -> str:
-    """Decode utf-8 (with or without BOM), else cp1252, else latin-1; refuse binary data."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 BOM: its NUL bytes are not binary
-        try:
-            text = data.decode("utf-16")
-        except UnicodeDecodeError as e:
-            raise IngestError(f"{name}: not a text file (broken UTF-16)") from e
-    elif b"\x00" in data:
-        raise IngestError(f"{name}: not a text file (it contains binary data)")
-    else:
-        text = _decode_8bit(data)
-    sample = text[:20_000]
-    controls = sum(
-        1 for c in sample if unicodedata.category(c) == "Cc" and c not in _WHITESPACE_CONTROLS
-    )
-    if sample and controls / len(sample) > 0.02:  # real text has next to none
-        raise IngestError(f"{name}: not a text file (too many non-printable characters)")
-    return text
-
-
-def _decode_8bit(data: bytes) -> str:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")  # older newsroom files: Windows "smart quotes", £, €
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # never fails: every byte is a character
-
-
-def normalize_text(text: str) -> str:
-    """NFC, \\n line ends, no trailing spaces, at most two blank lines in a row, trimmed."""
-    text = unicodedata.normalize("NFC", text).replace("\r\n", "\n").replace("\r", "\n")
-    text = re.sub(r"[ \t\f\v]+\n", "\n", text)
-    return re.sub(r"\n{4,}", "\n\n\n", text).strip()
-
-
-def parse_date(value: Any) -> dt.date | None:
-    """Lenient: ISO dates/datetimes, 'March 5, 2024', '5 March 2024', RFC 2822; else None."""
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if not isinstance(value, str) or not value.strip():
-        return None
-    s = value.strip()
-    candidates: list[Callable[[], dt.date]] = [
-        lambda: dt.datetime.fromisoformat(s.replace("Z", "+00:00")).date(),
-        lambda: dt.date.fromisoformat(s[:10]),
-        lambda: email.utils.parsedate_to_datetime(s).date(),
-    ]
-    fmts = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%B %d %Y", "%b. %d, %Y")
-    candidates += [lambda f=f: dt.datetime.strptime(s, f).date() for f in fmts]
-    for candidate in candidates:
-        try:
-            date = candidate()
-        except (ValueError, TypeError, IndexError):
-            continue
-        if 1800 <= date.year <= 2200:
-            return date
-    return None
-
-
-def article_from_text(
-    text: str,
-    title: str = "",
-    source: str = "",
-    published: Any = None,
-    url: str | None = None,
-    *,
-    origin: str = "",
-) -> Article:
-    """The one way every loader builds an Article, so all share the same normalisation."""
-    body = normalize_text(text or "")
-    if not body:
-        raise IngestError(f"{origin or 'the text'} is empty")
-    return Article(
-        text=body,
-        title=" ".join(str(title or "").split()),
-        source=" ".join(str(source or "").split()),
-        published=parse_date(published),
-        url=(str(url).strip() or None) if url else None,
-        origin=origin,
-    )
-
-
-# --- file formats ----------------------------------------------------------------------------
-
-
-def _load_txt(data: bytes, name: str, path: Path) -> list[Article]:
-    text = normalize_text(read_bytes_as_text(data, name))
-    first, _, rest = text.partition("\n")
-    # BBC style: a short headline line, a blank line, then the body.
-    if rest.startswith("\n") and rest.strip() and len(first) <= 150:
-        return [article_from_text(rest, first, path.parent.name, origin=name)]
-    return [article_from_text(text, "", path.parent.name, origin=name)]
-
-
-def _load_md(data: bytes, name: str, path: Path) -> list[Article]:
-    import frontmatter
-    import yaml
-
-    try:
-        post = frontmatter.loads(read_bytes_as_text(data, name))
-    except yaml.YAMLError as e:
-        raise IngestError(f"{name}: the front matter is not valid YAML") from e
-    meta = {str(k).lower(): v for k, v in post.metadata.items()}
-    title = meta.get("title") or ""
-    if not title and (m := re.match(r"\s*#\s+(.+)", post.content)):
-        title = m.group(1).strip()
-    published = meta.get("published", meta.get("date"))
-    return [article_from_text(post.content, title, meta.get("source", ""), published,
-                              meta.get("url"), origin=name)]  # fmt: skip
-
-
-def _from_html(html: str | bytes, name: str, url: str | None = None) -> Article:
-    import trafilatura
-
-    found = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
-    doc = found.as_dict() if hasattr(found, "as_dict") else found
-    if not doc or not (doc.get("text") or "").strip():
-        raise IngestError(f"{name}: no article text found in this page")
-    return article_from_text(doc["text"], doc.get("title") or "", doc.get("sitename") or "",
-                             doc.get("date"), doc.get("url") or url, origin=name)  # fmt: skip
-
-
-def _load_html(data: bytes, name: str, path: Path) -> list[Article]:
-    return [_from_html(read_bytes_as_text(data, name), name)]
-
-
-_FIELDS = {
-    "text": ("text", "body", "content", "article"),
-    "title": ("title", "headline"),
-    "source": ("source", "publisher", "sitename"),
-    "published": ("published", "date", "published_at"),
-    "url": ("url", "link"),
-}
-
-
-def article_from_record(record: Any, origin: str) -> Article:
-    """One JSON/CSV record -> Article, by the first field name present for each role."""
-    if not isinstance(record, dict):
-        raise IngestError(f"{origin}: expected an object with a text field")
-    lowered = {str(k).strip().lower(): v for k, v in record.items()}
-    picked = {
-        role: next((lowered[k] for k in keys if lowered.get(k) not in (None, "")), None)
-        for role, keys in _FIELDS.items()
-    }
-    if not isinstance(picked["text"], str):
-        raise IngestError(f"{origin}: no text field (text, body, content or article)")
-    return article_from_text(picked["text"], picked["title"] or "", picked["source"] or "",
-                             picked["published"], picked["url"], origin=origin)  # fmt: skip
-
-
-def _records(records: list[Any], name: str) -> list[Article]:
-    if not records:
-        raise IngestError(f"{name}: holds no records")
-    return [article_from_record(r, f"{name}#{i}") for i, r in enumerate(records, 1)]
-
-
-def _load_json(data: bytes, name: str, path: Path) -> list[Article]:
-    try:
-        value = json.loads(read_bytes_as_text(data, name))
-    except json.JSONDecodeError as e:
-        raise IngestError(f"{name}: not valid JSON ({e})") from e
-    return _records(value if isinstance(value, list) else [value], name)
-
-
-def _load_jsonl(data: bytes, name: str, path: Path) -> list[Article]:
-    records = []
-    for n, line in enumerate(read_bytes_as_text(data, name).splitlines(), 1):
-        if line.strip():
-            try:
-                records.append(json.loads(line))
-            except json.JSONDecodeError as e:
-                raise IngestError(f"{name}: line {n} is not valid JSON ({e.msg})") from e
-    return _records(records, name)
-
-
-def _load_csv(data: bytes, name: str, path: Path) -> list[Article]:
-    csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # article bodies exceed the 128 KiB default
-    try:
-        records = list(csv.DictReader(io.StringIO(read_bytes_as_text(data, name), newline="")))
-    except csv.Error as e:
-        raise IngestError(f"{name}: not a readable CSV file ({e})") from e
-    return _records(records, name)
-
-
-def _load_pdf(data: bytes, name: str, path: Path) -> list[Article]:
-    from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
-
-    # pypdf logs each repair it attempts; a damaged file gets one clear error instead.
-    logging.getLogger("pypdf").setLevel(logging.ERROR)
-    try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise IngestError(f"{name}: the PDF is encrypted (password protected)")
-        pages = [page.extract_text() or "" for page in reader.pages]
-        title = (reader.metadata.title if reader.metadata else None) or ""
-    except IngestError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as e:
-        raise IngestError(f"{name}: not a readable PDF (damaged or not a PDF: {e})") from e
-    if not "".join(pages).strip():
-        raise IngestError(f"{name}: the PDF has no extractable text (scanned images?)")
-    return [article_from_text("\n\n".join(pages), str(title), origin=name)]
-
-
-def _load_docx(data: bytes, name: str, path: Path) -> list[Article]:
-    import zipfile
-
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(io.BytesIO(data))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as e:
-        raise IngestError(f"{name}: not a readable Word (.docx) file") from e
-    paragraphs = [p.text for p in document.paragraphs if p.text.strip()]
-    title = document.core_properties.title or ""
-    return [article_from_text("\n\n".join(paragraphs), title, origin=name)]
-
-
-LOADERS: dict[str, Callable[[bytes, str, Path], list[Article]]] = {
-    ".txt": _load_txt, ".md": _load_md, ".markdown": _load_md, ".html": _load_html,
-    ".htm": _load_html, ".json": _load_json, ".jsonl": _load_jsonl, ".csv": _load_csv,
-    ".pdf": _load_pdf, ".docx": _load_docx,
-}  # fmt: skip
-
-
-def load_file(path: Path, *, max_bytes: int = 50_000_000) -> list[Article]:
-    """Articles in a file, by its extension; IngestError when it cannot be read as such."""
-    path = Path(path)
-    name = str(path)
-    loader = LOADERS.get(path.suffix.lower())
-    if loader is None:
-        raise IngestError(f"{name}: unsupported file type {path.suffix or '(none)'}")
-    try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise IngestError(f"{name}: file too large ({size:,} bytes; limit {max_bytes:,})")
-        data = path.read_bytes()
-    except OSError as e:
-        raise IngestError(f"{name}: cannot be read ({e.strerror or e})") from e
-    if not data.strip():
-        raise IngestError(f"{name} is empty")
-    return _guarded(name, lambda: loader(data, name, path))
-
-
-def _guarded(name: str, load: Callable[[], list[Article]]) -> list[Article]:
-    try:
-        return load()
-    except IngestError:
-        raise
-    except Exception as e:  # a parser choking on hostile input must not stop the run
-        raise IngestError(f"{name}: could not be read ({type(e).__name__}: {e})") from e
-
-
-def load_url(url: str, *, timeout: float = 15, max_bytes: int = 5_000_000) -> Article:
-    """Fetch a web page (http/https only, size-capped) and extract its main article."""
-    url = url.strip()
-    if not re.match(r"https?://[^/\s]+", url, re.IGNORECASE):
-        raise IngestError(f"{url}: only http:// and https:// addresses can be fetched")
-    request = urllib.request.Request(url, headers={"User-Agent": "factcheck-archive/0.1"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            data = response.read(max_bytes + 1)
-            ctype = response.headers.get_content_type()
-            final_url = response.geturl()
-    except urllib.error.HTTPError as e:
-        raise IngestError(f"{url}: could not be fetched (HTTP {e.code})") from e
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", e)
-        raise IngestError(f"{url}: could not be fetched ({reason})") from e
-    if len(data) > max_bytes:
-        raise IngestError(f"{url}: page too large (over {max_bytes:,} bytes)")
-    if ctype == "application/pdf":
-        return _guarded(url, lambda: _load_pdf(data, url, Path("page.pdf")))[0]
-    return _guarded(url, lambda: [_from_html(data, url, final_url)])[0]
-
-
-# --- chunking --------------------------------------------------------------------------------
-
-_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*\n[ \t]*\n|\s*\Z)", re.DOTALL)
-_SPACES = re.compile(r"\s*")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_ABBREVIATION = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sen|Rep|Gov|Gen|Jr|Sr|Inc|Ltd|Co|Corp|vs|etc|No|[A-Z])"
-    r"|\b(?:e\.g|i\.e|U\.S|U\.K))\.$"
-)
-
-
-def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each sentence, whitespace excluded; paragraph breaks always split."""
-    for para in _PARAGRAPH.finditer(text):
-        start = para.start()
-        for m in _SENTENCE_END.finditer(text, para.start(), para.end()):
-            if _ABBREVIATION.search(text, max(start, m.end() - 8), m.end()):
-                continue  # "Mr. Smith", "U.S. economy": not the end of a sentence
-            yield start, m.end()
-            start = _SPACES.match(text, m.end()).end()
-        if start < para.end():
-            yield start, para.end()
-
-
-def _last_space(text: str, lo: int, hi: int) -> int:
-    """Index of the last whitespace character in text[lo:hi], or -1."""
-    for i in range(hi - 1, lo - 1, -1):
-        if text[i].isspace():
-            return i
-    return -1
-
-
-def _split_long(text: str, start: int, end: int, max_chars: int) -> Iterator[tuple[int, int]]:
-    """Cut an over-long sentence at whitespace (hard cut only when a word is too long)."""
-    while end - start > max_chars:
-        cut = _last_space(text, start + 1, start + max_chars + 1)
-        if cut < 0:
-            cut = start + max_chars
-        piece_end = cut
-        while text[piece_end - 1].isspace():
-            piece_end -= 1
-        yield start, piece_end
-        start = _SPACES.match(text, cut).end()
-    if start < end:
-        yield start, end
-
-
-def chunk_article(article: Article, max_chars: int) -> list[Passage]:
-    """Contiguous chunks of whole sentences, at most max_chars each, with exact offsets."""
-    if max_chars < 1:
-        raise ValueError("max_chars must be positive")
-    text = article.text
-    units = [u for s, e in _sentence_spans(text) for u in _split_long(text, s, e, max_chars)]
-    spans: list[list[int]] = []
-    for start, end in units:
-        if spans and end - spans[-1][0] <= max_chars:
-            spans[-1][1] = end
-        else:
-            spans.append([start, end])
-    # article.id hashes the whole text: compute it once, not once per chunk.
-    aid = article.id
-    common = article.model_dump(include={"title", "source", "published", "url"})
-    return [
-        Passage(id=f"{aid}:{s}", article_id=aid, text=text[s:e], start=s, end=e, **common)
-        for s, e in spans
-    ]
-
-
-# --- ingest ----------------------------------------------------------------------------------
+__all__ = [
+    "LOADERS",
+    "IngestError",
+    "article_from_record",
+    "article_from_text",
+    "chunk_article",
+    "ingest",
+    "load_file",
+    "load_url",
+    "normalize_text",
+    "parse_date",
+    "read_bytes_as_text",
+]
 
 
 def _is_url(item: str) -> bool:

@@ -1,0 +1,237 @@
+"""Verdicts: the product's own stance logic scored on labelled claim-evidence data.
+
+Two modes:
+
+* ``given`` judges each item's own evidence. Every evidence text becomes a Passage
+  whose score is its MiniLM cosine similarity to the claim, as an archive search would
+  give it, so the deterministic checks of ``chains.compare`` apply as in the product.
+  Evidence longer than ``settings.chunk_chars`` (SummEdits: whole news articles of
+  2.8k-5.8k characters) is cut with ``vectorstore.ingest.chunk_article`` and only the
+  ``passages`` (default 3) chunks most similar to the claim are judged. Chosen over
+  judging the whole article in windows: an article is 700-1,400 tokens and the judge
+  prompt puts the claim before the passage, so nothing is shared between claims; three
+  ~200-token chunks cost a fraction of that and are what the product would show a
+  reporter. Claim-level items: ``judge_passages`` then ``aggregate`` (the product's
+  rule). Pair-level items (Climate-FEVER ``--view pairs``): the one stance maps
+  SUPPORTS->SUPPORTED, CONTRADICTS->CONTRADICTED, NEUTRAL->NOT_ENOUGH_INFO.
+* ``end-to-end`` puts the documents of every item in the file (not only the sample,
+  so ``--limit`` does not change the archive) and any ``--distractors`` into a Chroma
+  archive: a temporary folder, or ``--store DIR``, an archive that is kept (ingest adds
+  nothing already there, so a large distractor set is embedded once). Each claim is
+  retrieved with ``chains.retrieve`` (``settings.top_k``, ``settings.min_score``),
+  judged and aggregated, so NOT_IN_ARCHIVE can be predicted.
+
+Evidence and archive building are in ``eval.verdict_evidence``, scoring in
+``eval.verdict_scoring``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models.chat_models import BaseChatModel
+from langchain_core.messages import AIMessage
+
+from chains.compare import aggregate, judge_passages
+from chains.llm import model_label
+from chains.models import Claim, Stance
+from chains.pipeline import Prompts
+from chains.retrieve import retrieve
+from eval.datasets import VerdictItem, read_verdicts, sample_stratified
+from eval.harness import ProgressLine, ResultCache, header, path_hash, rounded
+from eval.verdict_evidence import Similarity, given_passages, maybe_archive, own_articles
+from eval.verdict_scoring import score_verdicts
+from settings import Settings
+from vectorstore.embeddings import MiniLMEmbeddings
+from vectorstore.models import Passage
+
+MODES = ("given", "end-to-end")
+STANCE_TO_VERDICT = {
+    Stance.SUPPORTS: "SUPPORTED",
+    Stance.CONTRADICTS: "CONTRADICTED",
+    Stance.NEUTRAL: "NOT_ENOUGH_INFO",
+}
+
+
+@dataclass
+class VerdictOptions:
+    mode: str = "given"  # "given" | "end-to-end"
+    view: str = "claims"  # Climate-FEVER: "claims" | "pairs"
+    passages: int = 3  # given mode: chunks of a long document that are judged
+    reasons: bool = False  # also generate the model's reasons (slower; no figure uses them)
+    distractors: Sequence[str] = ()
+    store_dir: Path | None = None  # end-to-end: keep the archive here
+    limit: int | None = None
+
+
+class _ProbabilityRecorder:
+    """The chat model as is, noting the label probabilities it gives (for ROC-AUC).
+
+    With label probabilities, ``chains.compare.judge`` calls ``invoke`` only to write
+    the reason, which no figure uses: unless ``reasons`` is set it is skipped (an
+    empty reason), which halves the time of a judgement and changes no label.
+    """
+
+    def __init__(self, model: BaseChatModel, *, reasons: bool = False) -> None:
+        self._model = model
+        self._reasons = reasons
+        self.seen: list[dict[str, float]] = []
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._model, name)  # AttributeError when the model has none
+        if name == "invoke" and not self._reasons and hasattr(self._model, "label_probabilities"):
+            return lambda *args, **kwargs: AIMessage(content="")
+        if name != "label_probabilities":
+            return attr
+
+        def label_probabilities(messages, labels):
+            probs, evaluated = attr(messages, labels)
+            self.seen.append(dict(probs))
+            return probs, evaluated
+
+        return label_probabilities
+
+
+def judge_item(
+    model: BaseChatModel,
+    item: VerdictItem,
+    passages: list[Passage],
+    *,
+    prompts: Prompts,
+    pairs: bool = False,
+    reasons: bool = False,
+) -> dict[str, Any]:
+    """Judge one item the product's way; the record that the cache keeps."""
+    recorder = _ProbabilityRecorder(model, reasons=reasons)
+    claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=len(item.claim))
+    started = time.perf_counter()
+    evidence = judge_passages(recorder, claim, passages, prompt=prompts.judge)  # type: ignore[arg-type]
+    verdict, confidence, _ = aggregate(evidence)
+    if pairs:
+        prediction = STANCE_TO_VERDICT[evidence[0].stance] if evidence else "NOT_ENOUGH_INFO"
+    else:
+        prediction = verdict.value
+    probs = recorder.seen if len(recorder.seen) == len(evidence) and evidence else None
+    support = (
+        max(p.get("SUPPORTS", 0.0) for p in probs) - max(p.get("CONTRADICTS", 0.0) for p in probs)
+        if probs
+        else None
+    )
+    return rounded(
+        {
+            "prediction": prediction,
+            "verdict": verdict.value,
+            "confidence": confidence,
+            "stances": [e.stance.value for e in evidence],
+            "probabilities": probs,
+            "support_score": support,
+            "checks_overrides": sum(e.reason.startswith("Checks:") for e in evidence),
+            "articles": [e.article_id for e in evidence],
+            "scores": [e.score for e in evidence],
+            "seconds": time.perf_counter() - started,
+        }
+    )
+
+
+def run_verdicts(
+    data: str | Path,
+    *,
+    model: BaseChatModel,
+    settings: Settings,
+    options: VerdictOptions | None = None,
+    prompts: Prompts | None = None,
+    embeddings: MiniLMEmbeddings | None = None,
+    use_cache: bool = True,
+    progress: bool = True,
+) -> dict[str, Any]:
+    """Judge the items of a verdict file (a stratified sample with ``limit``) and score them."""
+    options = options or VerdictOptions()
+    if options.mode not in MODES:
+        raise ValueError(f"unknown mode {options.mode!r}; choose from {', '.join(MODES)}")
+    end_to_end = options.mode == "end-to-end"
+    if end_to_end and options.view == "pairs":
+        raise ValueError("end-to-end mode retrieves evidence for claims: use --view claims")
+    prompts = prompts or Prompts()
+    embeddings = embeddings or MiniLMEmbeddings()
+    started = time.perf_counter()
+    all_items = read_verdicts(data, view=options.view)  # type: ignore[arg-type]
+    items = all_items
+    if options.limit:
+        items = sample_stratified(all_items, options.limit, key=lambda i: i.label)
+    label = model_label(model)
+    config: dict[str, Any] = {
+        "data": path_hash(data),
+        "view": options.view,
+        "mode": options.mode,
+        "model": label,
+        "judge_prompt": prompts.judge.version,
+        "chunk_chars": settings.chunk_chars,
+    }
+    if end_to_end:
+        config |= {
+            "top_k": settings.top_k,
+            "min_score": settings.min_score,
+            "distractors": [path_hash(d) for d in options.distractors],
+            "store": str(options.store_dir or ""),
+        }
+    else:
+        config["passages"] = options.passages
+    folder = settings.cache_dir / "eval" if use_cache else None
+    cache = ResultCache.for_run(folder, "verdicts", config)
+    todo = [item for item in items if item.id not in cache]
+    with maybe_archive(
+        end_to_end and bool(todo),
+        all_items,
+        settings,
+        embeddings,
+        options.distractors,
+        options.store_dir,
+        progress,
+    ) as (store, archive_info):
+        similarity = Similarity(embeddings)
+        bar = ProgressLine(len(items), "verdicts", enabled=progress, done=len(items) - len(todo))
+        for item in todo:
+            if store is not None:
+                claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=0)
+                passages = retrieve(
+                    store, claim, top_k=settings.top_k, min_score=settings.min_score
+                )
+            else:
+                passages = given_passages(
+                    item, similarity, chunk_chars=settings.chunk_chars, top=options.passages
+                )
+            record = judge_item(
+                model,
+                item,
+                passages,
+                prompts=prompts,
+                pairs=options.view == "pairs",
+                reasons=options.reasons,
+            )
+            if store is not None:
+                record["evidence_found"] = bool(own_articles(item) & set(record["articles"]))
+            cache.put(item.id, record)
+            bar.update(note=record["prediction"])
+        bar.close()
+    result = header(
+        "verdicts",
+        data,
+        model=label,
+        prompt_version=prompts.version,
+        mode=options.mode,
+        limit=options.limit,
+    )
+    result["view"] = options.view
+    result["reasons"] = options.reasons
+    records = [cache.get(item.id) or {} for item in items]
+    result.update(score_verdicts(items, records))
+    if archive_info:
+        result["archive"] = archive_info
+    result["cached"] = len(items) - len(todo)
+    result["cache_file"] = str(cache.path) if cache.path else None
+    result["seconds"] = round(time.perf_counter() - started, 2)
+    return rounded(result)

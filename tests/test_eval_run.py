@@ -1,0 +1,389 @@
+"""The evaluation runners (eval.run_*) on the small fixtures.
+
+Chain logic runs on fake chat models (tests.fakes); embeddings and Chroma are real
+(the fixtures are tiny). Checks: figures and JSON keys, resumption from the result
+cache, stratified --limit, end-to-end through a temporary archive, and one CLI run.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from chains.models import Stance
+from eval import harness
+from eval.command import render_text, run_eval
+from eval.datasets import read_verdicts
+from eval.run_checkworthiness import Window, make_windows, run_checkworthiness, sentence_scores
+from eval.run_retrieval import fuse, minmax, query_text, run_retrieval
+from eval.run_verdicts import STANCE_TO_VERDICT, VerdictOptions, run_verdicts
+from eval.verdict_evidence import Similarity, given_passages
+from settings import Settings
+from tests.fakes import LabelModel, QueuedChatModel
+from vectorstore.embeddings import MiniLMEmbeddings
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "tests" / "fixtures" / "eval"
+SUMMEDITS = FIXTURES / "summedits-sample.json"
+CLIMATE = FIXTURES / "climate-fever-sample.jsonl"
+CLEF = FIXTURES / "clef2020-task2" / "dev"
+VERDICT_KEYS = {"n", "accuracy", "macro_f1", "balanced_accuracy", "confusion", "per_class"}
+
+
+def approx(value: float):
+    return pytest.approx(value, abs=1e-4)  # results are rounded to 4 places
+
+
+HEADER_KEYS = {"seconds", "model", "prompt_version", "mode", "task", "data"}
+
+
+@pytest.fixture(scope="module")
+def embeddings() -> MiniLMEmbeddings:
+    return MiniLMEmbeddings()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(cache_dir=tmp_path / "cache", store_dir=tmp_path / "unused-store")
+
+
+class RuleJudge(LabelModel):
+    """Label probabilities from ``labels`` (claim -> stance, default NEUTRAL); any reason."""
+
+    labels: dict[str, str] = {}
+    fail_on: str | None = None  # a claim whose judgement is interrupted
+
+    def label_probabilities(self, messages, labels):
+        user = str(messages[-2].content)
+        claim = user.split("CLAIM:", 1)[1].split("\nPASSAGE:", 1)[0].strip()
+        if claim == self.fail_on:
+            raise KeyboardInterrupt
+        self.calls.append({"claim": claim, "labels": labels})
+        chosen = self.labels.get(claim, "NEUTRAL")
+        return {lab: 0.8 if lab == chosen else 0.1 for lab in labels}, 42
+
+
+def judge(**labels_by_claim: str) -> RuleJudge:
+    return RuleJudge(labels=labels_by_claim, responses=[lambda m: "a reason"] * 50)
+
+
+SUMMEDITS_JUDGE = {
+    "Riverside council approved a 12 million pound bridge that will open in 2027.": "SUPPORTS",
+    "Riverside council rejected a 20 million pound bridge.": "CONTRADICTS",
+    "A Northfield bakery will raise prices after winning a prize.": "SUPPORTS",
+}
+
+
+def summedits(model, settings, embeddings, **options) -> dict[str, Any]:
+    return run_verdicts(
+        SUMMEDITS,
+        model=model,
+        settings=settings,
+        options=VerdictOptions(**options),
+        embeddings=embeddings,
+        progress=False,
+    )
+
+
+# ------------------------------------------------------------------ verdicts
+
+
+def test_given_evidence_figures_and_keys(settings, embeddings) -> None:
+    model = judge(**SUMMEDITS_JUDGE)
+    result = summedits(model, settings, embeddings)
+    assert result.keys() >= VERDICT_KEYS | HEADER_KEYS
+    assert result["n"] == 3 and result["mode"] == "given" and result["model"] == "queued-fake"
+    assert result["predicted"] == {"SUPPORTED": 2, "CONTRADICTED": 1}
+    assert result["accuracy"] == approx(2 / 3)
+    assert result["balanced_accuracy"] == approx(0.75)  # (1 + 1/2) / 2
+    assert result["roc_auc"] == approx(0.75)  # support scores 0.7 vs -0.7 and 0.7
+    assert result["confusion"]["NOT_SUPPORTED"] == {"SUPPORTED": 1, "NOT_SUPPORTED": 1}
+    assert result["by_edit_type"]["antonym_swap"] == {"n": 1, "caught": 1.0}
+    assert result["cached"] == 0 and len(model.calls) == 3  # labels only: no reasons
+    json.dumps(result)  # the CLI prints it as is
+
+
+def test_reasons_cost_calls_but_change_no_figure(settings, embeddings) -> None:
+    model = judge(**SUMMEDITS_JUDGE)
+    result = summedits(model, settings, embeddings, reasons=True)
+    assert len(model.calls) == 3 + 3  # 3 labels + 3 reasons (no reason for NEUTRAL)
+    assert result["balanced_accuracy"] == approx(0.75) and result["reasons"] is True
+
+
+def test_second_run_comes_from_the_cache(settings, embeddings) -> None:
+    first = summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings)
+    silent = RuleJudge()  # no answers queued: any call would fail
+    second = summedits(silent, settings, embeddings)
+    assert silent.calls == []
+    assert second["cached"] == 3
+    for key in ("accuracy", "balanced_accuracy", "confusion", "roc_auc"):
+        assert second[key] == first[key]
+
+
+def test_an_interrupted_run_resumes_where_it_stopped(settings, embeddings) -> None:
+    model = judge(**SUMMEDITS_JUDGE)
+    model.fail_on = "Riverside council rejected a 20 million pound bridge."
+    with pytest.raises(KeyboardInterrupt):
+        summedits(model, settings, embeddings)
+    cache_files = list((settings.cache_dir / "eval").glob("verdicts-*.jsonl"))
+    assert len(cache_files) == 1
+    with cache_files[0].open("a") as fh:
+        fh.write('{"key": "half a line')  # as if killed mid-write
+    resumed_model = judge(**SUMMEDITS_JUDGE)
+    resumed = summedits(resumed_model, settings, embeddings)
+    assert resumed["cached"] == 1 and resumed["n"] == 3
+    assert len([c for c in resumed_model.calls if "claim" in c]) == 2
+
+
+def test_cache_key_changes_with_the_mode_and_options(settings, embeddings) -> None:
+    summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings)
+    again = summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings, passages=1)
+    assert again["cached"] == 0
+
+
+def test_limit_is_stratified_and_seeded(settings, embeddings) -> None:
+    items = read_verdicts(CLIMATE, view="pairs")
+    runs = [
+        run_verdicts(
+            CLIMATE,
+            model=judge(),
+            settings=settings,
+            options=VerdictOptions(view="pairs", limit=4),
+            embeddings=embeddings,
+            use_cache=False,
+            progress=False,
+        )
+        for _ in range(2)
+    ]
+    assert runs[0]["n"] == 4 and runs[0]["limit"] == 4
+    assert sum(r["support"] for r in runs[0]["per_class"].values()) == 4
+    supports = sum(i.label == "SUPPORTED" for i in items)
+    assert runs[0]["per_class"]["SUPPORTED"]["support"] == round(4 * supports / len(items))
+    assert runs[0]["confusion"] == runs[1]["confusion"]
+
+
+def test_pairs_map_stances_to_verdicts(settings, embeddings) -> None:
+    assert STANCE_TO_VERDICT == {
+        Stance.SUPPORTS: "SUPPORTED",
+        Stance.CONTRADICTS: "CONTRADICTED",
+        Stance.NEUTRAL: "NOT_ENOUGH_INFO",
+    }
+    result = run_verdicts(
+        CLIMATE,
+        model=judge(),  # NEUTRAL for everything
+        settings=settings,
+        options=VerdictOptions(view="pairs"),
+        embeddings=embeddings,
+        progress=False,
+    )
+    assert result["n"] == 10 and result["predicted"] == {"NOT_ENOUGH_INFO": 10}
+    assert "dropped" not in result  # a pair carries its evidence's label, never DISPUTED
+
+
+def test_claims_view_aggregates_and_reports_dropped(settings, embeddings) -> None:
+    result = run_verdicts(
+        CLIMATE,
+        model=judge(),
+        settings=settings,
+        embeddings=embeddings,
+        progress=False,
+    )
+    assert result["n"] == 3 and result["dropped"] == 1
+    assert result["dropped_predicted"] == {"NOT_ENOUGH_INFO": 1}
+    assert {"balanced_accuracy", "binary_balanced_accuracy"} <= result.keys()
+    assert result["passages_judged"] == 5 + 2 + 1
+
+
+def test_structured_answers_without_probabilities(settings, embeddings) -> None:
+    answer = json.dumps({"label": "SUPPORTS", "reason": "same"})
+    model = QueuedChatModel(responses=[answer] * 3)
+    result = summedits(model, settings, embeddings)
+    assert result["n"] == 3 and "roc_auc" not in result
+
+
+def test_long_documents_are_judged_as_their_best_chunks(embeddings) -> None:
+    item = read_verdicts(SUMMEDITS)[0]
+    filler = " ".join(f"Sentence number {i} is about the weather in town." for i in range(40))
+    item.evidence = [filler + " " + item.evidence[0]]
+    passages = given_passages(item, Similarity(embeddings), chunk_chars=200, top=2)
+    assert len(passages) == 2
+    assert passages[0].score >= passages[1].score
+    assert "bridge" in passages[0].text
+
+
+def test_end_to_end_retrieves_from_a_temporary_archive(settings, embeddings, tmp_path) -> None:
+    distractors = tmp_path / "distractors"
+    distractors.mkdir()
+    (distractors / "fair.txt").write_text("County fair\n\nThe county fair opened on Friday.\n")
+    result = summedits(
+        judge(**SUMMEDITS_JUDGE),
+        settings,
+        embeddings,
+        mode="end-to-end",
+        distractors=[str(distractors)],
+    )
+    assert result["mode"] == "end-to-end"
+    assert result["archive"]["documents"] == 2 and result["archive"]["distractors_added"] == 1
+    assert result["archive"]["store"] == "temporary"
+    assert result["evidence_found"] == 1.0
+    assert result["n"] == 3
+
+
+def test_end_to_end_keeps_a_named_store(settings, embeddings, tmp_path) -> None:
+    store = tmp_path / "eval-store"
+    result = summedits(
+        judge(**SUMMEDITS_JUDGE), settings, embeddings, mode="end-to-end", store_dir=store
+    )
+    assert result["archive"]["store"] == str(store) and (store / "chroma.sqlite3").exists()
+
+
+def test_end_to_end_refuses_pairs(settings, embeddings) -> None:
+    with pytest.raises(ValueError, match="--view claims"):
+        summedits(judge(), settings, embeddings, mode="end-to-end", view="pairs")
+
+
+# ---------------------------------------------------------- check-worthiness
+
+
+def extractor() -> QueuedChatModel:
+    """Quotes every sentence of the window that has a digit or the word 'voted'."""
+
+    def answer(messages) -> str:
+        article = re.search(r"<article>\n(.*)\n</article>", str(messages[-1].content), re.S)
+        sentences = re.split(r"(?<=[.!?])\s+", article.group(1)) if article else []
+        quotes = [s for s in sentences if re.search(r"\d|voted", s)]
+        return json.dumps({"claims": [{"quote": q, "claim": q} for q in quotes]})
+
+    return QueuedChatModel(responses=[answer] * 20)
+
+
+def test_sentence_scores_map_quotes_back() -> None:
+    spans = [(0, 10), (11, 20), (21, 30)]
+    scores = sentence_scores(spans, [[0, 10], [11, 15], [5, 12]])
+    assert scores[0] == approx(3.0)  # two quotes, fully covered
+    assert scores[1] == approx(2 + 4 / 9)  # two quotes, chars 11-14 covered
+    assert scores[2] == 0.0
+
+
+def test_windows_keep_offsets() -> None:
+    from eval.datasets import read_checkworthiness
+
+    windows = make_windows(read_checkworthiness(FIXTURES / "checkthat2019-sample"), 2)
+    assert [len(w.sentences) for w in windows] == [2, 2, 1, 2, 1]
+    text, spans = windows[0].text()
+    assert [text[s:e] for s, e in spans] == [" ".join(s.text.split()) for s in windows[0].sentences]
+    assert isinstance(windows[0], Window) and windows[0].key != windows[1].key
+
+
+def test_checkworthiness_run_scores_and_caches(settings) -> None:
+    data = FIXTURES / "claimbuster-sample.json"
+    model = extractor()
+    result = run_checkworthiness(data, model=model, settings=settings, window=2, progress=False)
+    assert {"n", "precision", "recall", "f1", "map", "seconds", "model", "prompt_version"} <= (
+        result.keys()
+    )
+    assert result["n"] == 5 and result["windows"] == 3 and len(model.calls) == 3
+    assert result["precision"] == 1.0 and result["recall"] == 1.0
+    assert result["average_precision"] == {"claimbuster": 1.0}
+    assert result["baseline"]["name"] == "number-or-entity"
+    silent = QueuedChatModel()
+    again = run_checkworthiness(data, model=silent, settings=settings, window=2, progress=False)
+    assert silent.calls == [] and again["cached"] == 3 and again["f1"] == result["f1"]
+
+
+def test_checkworthiness_limit_samples_whole_windows(settings) -> None:
+    result = run_checkworthiness(
+        FIXTURES / "checkthat2019-sample",
+        model=extractor(),
+        settings=settings,
+        window=2,
+        limit=4,
+        progress=False,
+    )
+    assert result["windows"] == 2 and result["n"] <= 4
+
+
+# ----------------------------------------------------------------- retrieval
+
+
+def test_retrieval_methods_on_the_fixture(settings, embeddings) -> None:
+    results = {
+        m: run_retrieval(CLEF, settings=settings, method=m, embeddings=embeddings)
+        for m in ("dense", "bm25", "hybrid")
+    }
+    for result in results.values():
+        assert {"n", "map_at_5", "mrr", "recall_at_1", "recall_at_5", "recall_at_10"} <= (
+            result.keys()
+        )
+        assert result["n"] == 2 and result["map_at_5"] == approx(1.0)
+    assert results["dense"]["embeddings_cached"] is False
+    assert results["hybrid"]["embeddings_cached"] is True  # the vectors were cached on disk
+    assert results["bm25"]["model"] == "bm25"
+
+
+def test_fusion_helpers() -> None:
+    import numpy as np
+
+    assert minmax(np.array([[1.0, 3.0, 2.0], [5.0, 5.0, 5.0]])).tolist() == [
+        [0.0, 1.0, 0.5],
+        [0.0, 0.0, 0.0],
+    ]
+    fused = fuse(np.array([[0.0, 1.0]]), np.array([[10.0, 0.0]]), weight=0.8)
+    assert fused.tolist() == [[approx(0.2), approx(0.8)]]
+    assert query_text("Look pic.twitter.com/x1 and https://t.co/abc now") == "Look and now"
+
+
+# ---------------------------------------------------------- harness and CLI
+
+
+def test_progress_line_without_a_terminal() -> None:
+    out = io.StringIO()
+    bar = harness.ProgressLine(4, "items", stream=out)
+    for _ in range(4):
+        bar.update(note="ok")
+    bar.close()
+    lines = out.getvalue().splitlines()
+    assert lines[-1].startswith("items 4/4") and len(lines) == 4
+
+
+def test_render_text_and_run_eval(settings, embeddings) -> None:
+    result = run_eval("verdicts", data=SUMMEDITS, settings=settings, model=judge(**SUMMEDITS_JUDGE))
+    text = render_text(result)
+    assert "balanced_accuracy:" in text and "gold \\ predicted" in text
+    with pytest.raises(ValueError, match="unknown task"):
+        run_eval("nope", data=SUMMEDITS, settings=settings)
+    noted = run_eval("retrieval", data=CLEF, settings=settings, store="x", method="bm25")
+    assert noted["notes"] == ["--store is not used by retrieval"]
+
+
+def test_cli_eval_retrieval_json(tmp_path) -> None:
+    env = {**os.environ, "FACTCHECK_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run(
+        [sys.executable, "cli.py", "eval", "retrieval", "--data", str(CLEF), "--format", "json"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert {"n", "map_at_5", "mrr", "recall_at_1", "recall_at_5", "recall_at_10"} <= result.keys()
+    assert result.keys() >= HEADER_KEYS and result["method"] == "hybrid"
+    bad = subprocess.run(
+        [sys.executable, "cli.py", "eval", "retrieval", "--data", str(tmp_path / "missing")],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error:")

@@ -1,0 +1,300 @@
+"""Loaders and normalisation, on fixture files written here, and URLs from a local server."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import docx
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from vectorstore.loaders import (
+    IngestError,
+    article_from_text,
+    load_file,
+    load_url,
+    parse_date,
+    read_bytes_as_text,
+)
+
+BODY = "The harbour bridge reopened on Monday. Repairs cost 4 million dollars."
+HTML = (
+    "<html><head><title>Bridge reopens</title><meta name='date' content='2024-03-05'>"
+    "</head><body><nav>Home | Sport</nav><article><h1>Bridge reopens</h1>"
+    "<p>The harbour bridge reopened on Monday after eight months of repairs that cost "
+    "4 million dollars, the transport office said.</p><p>Traffic was light in the morning "
+    "and officials expect the usual queues to return by the end of the week.</p>"
+    "</article></body></html>"
+)
+
+
+def minimal_pdf(lines: list[str]) -> bytes:
+    """A one-page PDF with real (extractable) text, built by hand."""
+    content = "BT /F1 12 Tf 72 720 Td 14 TL " + " ".join(f"({ln}) Tj T*" for ln in lines) + " ET"
+    objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>",
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] "
+        "/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        f"<< /Length {len(content)} >>\nstream\n{content}\nendstream",
+    ]
+    out = io.BytesIO(b"%PDF-1.4\n")
+    out.seek(0, io.SEEK_END)
+    offsets = []
+    for number, body in enumerate(objects, 1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n{body}\nendobj\n".encode())
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    out.write("".join(f"{o:010d} 00000 n \n" for o in offsets).encode())
+    trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
+    out.write(trailer.encode())
+    return out.getvalue()
+
+
+def write(path: Path, data: str | bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(data, str):
+        path.write_text(data, encoding="utf-8")
+    else:
+        path.write_bytes(data)
+    return path
+
+
+# --- text, dates, normalisation --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ("Café £5".encode(), "Café £5"),
+        (b"\xef\xbb\xbfBOM text", "BOM text"),
+        ("“Quoted” £15.8m €".encode("cp1252"), "“Quoted” £15.8m €"),
+        (
+            b"caf\xe9 \x81" + b" plain" * 20,
+            "café \x81" + " plain" * 20,
+        ),  # 0x81 is undefined in cp1252: latin-1
+    ],
+)
+def test_read_bytes_as_text(data: bytes, expected: str) -> None:
+    assert read_bytes_as_text(data, "f.txt") == expected
+
+
+@pytest.mark.parametrize("data", [b"ab\x00cd", bytes(range(1, 9)) * 50 + b"text"])
+def test_binary_is_not_text(data: bytes) -> None:
+    with pytest.raises(IngestError, match=r"f\.bin: not a text file"):
+        read_bytes_as_text(data, "f.bin")
+
+
+def test_normalisation() -> None:
+    article = article_from_text(
+        "Cafe\u0301 opens  \r\nline two\t\n\n\n\n\n\nlast\n\n", "  A   title "
+    )
+    assert article.text == "Café opens\nline two\n\n\nlast"
+    assert article.title == "A title"
+    with pytest.raises(IngestError, match="is empty"):
+        article_from_text(" \n\t ", origin="draft.txt")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-05", dt.date(2024, 3, 5)),
+        ("2024-03-05T10:00:00Z", dt.date(2024, 3, 5)),
+        ("March 5, 2024", dt.date(2024, 3, 5)),
+        ("5 March 2024", dt.date(2024, 3, 5)),
+        ("Tue, 05 Mar 2024 10:00:00 GMT", dt.date(2024, 3, 5)),
+        (dt.datetime(2024, 3, 5, 9), dt.date(2024, 3, 5)),
+        ("next Tuesday", None),
+        ("", None),
+        (2024, None),
+        (None, None),
+    ],
+)
+def test_parse_date(value, expected) -> None:
+    assert parse_date(value) == expected
+
+
+# --- formats ---------------------------------------------------------------------------------
+
+
+def test_txt_headline_and_folder_source(tmp_path: Path) -> None:
+    path = write(tmp_path / "business" / "001.txt", f"Bridge reopens\n\n{BODY}\n")
+    [article] = load_file(path)
+    assert (article.title, article.text, article.source) == ("Bridge reopens", BODY, "business")
+    [plain] = load_file(write(tmp_path / "plain.txt", BODY))
+    assert (plain.title, plain.text) == ("", BODY)
+
+
+def test_txt_in_cp1252(tmp_path: Path) -> None:
+    path = write(tmp_path / "199.txt", "Mutu sacked\n\nA £15.8m signing.".encode("cp1252"))
+    assert load_file(path)[0].text == "A £15.8m signing."
+
+
+def test_markdown_front_matter(tmp_path: Path) -> None:
+    md = (
+        "---\ntitle: Bridge reopens\nsource: Harbor Gazette\npublished: 2024-03-05\n"
+        "url: https://example.org/bridge\n---\n" + BODY
+    )
+    [a] = load_file(write(tmp_path / "a.md", md))
+    assert (a.title, a.source, a.published) == (
+        "Bridge reopens",
+        "Harbor Gazette",
+        dt.date(2024, 3, 5),
+    )
+    assert (a.url, a.text) == ("https://example.org/bridge", BODY)
+    [b] = load_file(write(tmp_path / "b.md", "# Heading only\n\n" + BODY))
+    assert b.title == "Heading only" and b.published is None
+    [c] = load_file(write(tmp_path / "c.md", "---\npublished: someday\n---\n" + BODY))
+    assert c.published is None
+    with pytest.raises(IngestError, match="front matter"):
+        load_file(write(tmp_path / "d.md", "---\ntitle: [unclosed\n---\n" + BODY))
+
+
+def test_html(tmp_path: Path) -> None:
+    [a] = load_file(write(tmp_path / "page.html", HTML))
+    assert a.title == "Bridge reopens" and a.published == dt.date(2024, 3, 5)
+    assert "eight months of repairs" in a.text and "Home | Sport" not in a.text
+    with pytest.raises(IngestError, match="no article text"):
+        load_file(write(tmp_path / "empty.htm", "<html><body><div></div></body></html>"))
+
+
+def test_records_json_jsonl_csv(tmp_path: Path) -> None:
+    rec = {"headline": "Bridge reopens", "body": BODY, "publisher": "Gazette",
+           "date": "March 5, 2024", "link": "https://example.org/b"}  # fmt: skip
+    [one] = load_file(write(tmp_path / "one.json", json.dumps(rec)))
+    assert (one.title, one.source, one.published) == (
+        "Bridge reopens",
+        "Gazette",
+        dt.date(2024, 3, 5),
+    )
+    assert one.url == "https://example.org/b" and one.origin.endswith("one.json#1")
+    many = load_file(write(tmp_path / "many.json", json.dumps([rec, {"text": "Second one."}])))
+    assert [a.text for a in many] == [BODY, "Second one."]
+    lines = "\n".join(json.dumps({"content": f"Story {i}.", "title": f"T{i}"}) for i in range(3))
+    assert [a.title for a in load_file(write(tmp_path / "r.jsonl", lines + "\n\n"))] == [
+        "T0", "T1", "T2",
+    ]  # fmt: skip
+    csv_text = 'title,article,published_at,source\nBridge,"Line one.\nLine two.",2024-03-05,G\n'
+    [c] = load_file(write(tmp_path / "r.csv", csv_text))
+    assert (c.title, c.text, c.published, c.source) == (
+        "Bridge",
+        "Line one.\nLine two.",
+        dt.date(2024, 3, 5),
+        "G",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("bad.json", "{not json", "not valid JSON"),
+        ("notext.json", json.dumps({"title": "No body"}), "no text field"),
+        ("bad.jsonl", '{"text": "ok"}\n{oops\n', "line 2"),
+        ("list.json", "[]", "no records"),
+        ("scalar.json", "[1]", "expected an object"),
+    ],
+)
+def test_bad_records(tmp_path: Path, name: str, content: str, reason: str) -> None:
+    with pytest.raises(IngestError, match=reason):
+        load_file(write(tmp_path / name, content))
+
+
+def test_pdf(tmp_path: Path) -> None:
+    [a] = load_file(
+        write(tmp_path / "a.pdf", minimal_pdf(["The harbour bridge reopened.", "It cost 4m."]))
+    )
+    assert a.text == "The harbour bridge reopened.\nIt cost 4m."
+    with pytest.raises(IngestError, match="not a readable PDF"):
+        load_file(write(tmp_path / "corrupt.pdf", b"%PDF-1.4\nthis is not really a pdf\n%%EOF"))
+    locked = PdfWriter(clone_from=PdfReader(io.BytesIO(minimal_pdf(["Secret."]))))
+    locked.encrypt("s3cret")
+    buf = io.BytesIO()
+    locked.write(buf)
+    with pytest.raises(IngestError, match="encrypted"):
+        load_file(write(tmp_path / "locked.pdf", buf.getvalue()))
+    blank = PdfWriter()
+    blank.add_blank_page(200, 200)
+    buf = io.BytesIO()
+    blank.write(buf)
+    with pytest.raises(IngestError, match="no extractable text"):
+        load_file(write(tmp_path / "blank.pdf", buf.getvalue()))
+
+
+def test_docx(tmp_path: Path) -> None:
+    document = docx.Document()
+    document.core_properties.title = "Bridge reopens"
+    document.add_paragraph("The harbour bridge reopened on Monday.")
+    document.add_paragraph("")
+    document.add_paragraph("Repairs cost 4 million dollars.")
+    document.save(tmp_path / "a.docx")
+    [a] = load_file(tmp_path / "a.docx")
+    assert a.title == "Bridge reopens"
+    assert a.text == "The harbour bridge reopened on Monday.\n\nRepairs cost 4 million dollars."
+    with pytest.raises(IngestError, match=r"not a readable Word"):
+        load_file(write(tmp_path / "fake.docx", "just text"))
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "reason"),
+    [
+        ("photo.jpg", b"\xff\xd8\xff", "unsupported file type"),
+        ("binary.txt", b"\x7fELF\x02\x01\x01\x00\x00\x00", "not a text file"),
+        ("empty.txt", b"", "is empty"),
+        ("blank.md", b"  \n\n ", "is empty"),
+    ],
+)
+def test_rejected_files(tmp_path: Path, name: str, content: bytes, reason: str) -> None:
+    with pytest.raises(IngestError, match=reason) as err:
+        load_file(write(tmp_path / name, content))
+    assert name in str(err.value)
+
+
+# --- URLs (a local server on the loopback address) -------------------------------------------
+
+
+class _Pages(BaseHTTPRequestHandler):
+    pages = {"/article": HTML, "/empty": "<html><body></body></html>"}
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        page = self.pages.get(self.path)
+        self.send_response(200 if page else 404)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.end_headers()
+        self.wfile.write((page or "missing").encode())
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def web() -> str:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_load_url(web: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    article = load_url(f"{web}/article")
+    assert article.title == "Bridge reopens" and "eight months" in article.text
+    assert article.origin == f"{web}/article"
+    for url, reason in [
+        (f"{web}/missing", "HTTP 404"),
+        (f"{web}/empty", "no article text"),
+        ("file:///etc/passwd", "only http"),
+        ("http://127.0.0.1:1/", "could not be fetched"),
+    ]:
+        with pytest.raises(IngestError, match=reason):
+            load_url(url, timeout=5)
+    with pytest.raises(IngestError, match="too large"):
+        load_url(f"{web}/article", max_bytes=100)
