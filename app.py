@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 import tempfile
 import time
 import urllib.parse
@@ -21,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from chains.models import Stance, Verdict
-from chains.render import VERDICT_WORDS, to_markdown
+from chains.render import VERDICT_WORDS, md_literal, to_markdown, web_url
 from settings import Settings
 
 if TYPE_CHECKING:
@@ -53,37 +52,10 @@ NOT_IN_ARCHIVE_NOTE = (
 
 # --- safe text ---------------------------------------------------------------------------------
 
-_MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
-
-
-def md_literal(text: object) -> str:
-    """Untrusted text as one line of Markdown that shows literally.
-
-    Every ASCII punctuation character is backslash-escaped (CommonMark allows that for
-    all of them), so no emphasis, link, autolink, HTML, LaTeX ($), emoji or colour
-    directive (:red[..]) can form. Whitespace, including newlines, becomes single spaces.
-    """
-    return _MD_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
-
 
 def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
-
-
-def web_url(url: str | None) -> str | None:
-    """The URL made safe for a Markdown link target if it is http(s) with a host, else None."""
-    if not url:
-        return None
-    url = url.strip()
-    try:
-        parts = urllib.parse.urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    # Percent-encode what could end or break a Markdown link target.
-    return urllib.parse.quote(url, safe=":/?#@!$&'*+,;=%~-._")
 
 
 def public_endpoint(base_url: str | None) -> str:
