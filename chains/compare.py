@@ -143,15 +143,8 @@ def judge_passages(
                 reason = f"Checks: {override}."
                 stance, probability = final, None  # the model's probability was for another label
         evidence.append(
-            Evidence(
-                passage_id=passage.id,
-                article_id=passage.article_id,
-                title=passage.title,
-                source=passage.source,
-                published=passage.published,
-                url=passage.url,
-                text=passage.text,
-                score=passage.score or 0.0,
+            Evidence.from_passage(
+                passage,
                 stance=stance,
                 stance_confidence=probability,
                 reason=reason,

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, Field
+
+from vectorstore.models import Passage
 
 
 class Verdict(StrEnum):
@@ -57,6 +60,14 @@ class Evidence(BaseModel):
     )
     reason: str = ""  # the model's words: an explanation, never evidence in itself
     mismatches: list[Mismatch] = Field(default_factory=list)
+
+    @classmethod
+    def from_passage(cls, passage: Passage, **judgement: Any) -> Evidence:
+        """The passage's provenance, flattened as the JSON contract has it, plus the judgement."""
+        where = passage.model_dump(
+            include={"article_id", "title", "source", "published", "url", "text"}
+        )
+        return cls(passage_id=passage.id, score=passage.score or 0.0, **where, **judgement)
 
 
 class ClaimCheck(Claim):

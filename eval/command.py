@@ -108,7 +108,7 @@ def run_eval(
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
-        return f"{value:.4f}"
+        return f"{value:.4f}".rstrip("0").rstrip(".")
     return "-" if value is None else str(value)
 
 
