@@ -30,6 +30,9 @@ LABELS = [s.value for s in Stance]
 SAME_STATEMENT = 0.6
 RESTATEMENT = 0.8
 RELATED = 0.4  # below this the passage's sentences are about something else
+# A stance the model gives less probability than this does not count: on the demo
+# archive its unsure "contradicts" fell on passages about other events.
+MIN_MODEL_PROBABILITY = 0.6
 
 
 class Judgement(BaseModel):
@@ -107,7 +110,9 @@ def check_facts(claim: str, passage: str) -> FactCheck:
     return FactCheck(sentence, overlap, mismatches)
 
 
-def checked_stance(stance: Stance, facts: FactCheck) -> tuple[Stance, str]:
+def checked_stance(
+    stance: Stance, facts: FactCheck, probability: float | None = None
+) -> tuple[Stance, str]:
     """The model's stance, overruled where the checks contradict it; says why."""
     missing = [m for m in facts.mismatches if m.kind in {"number", "name", "date"}]
     if stance is Stance.SUPPORTS and missing:
@@ -116,6 +121,15 @@ def checked_stance(stance: Stance, facts: FactCheck) -> tuple[Stance, str]:
     # the same statement, or a difference the checks can name.
     if stance is Stance.CONTRADICTS and facts.overlap < RELATED:
         return Stance.NEUTRAL, "no sentence of the passage speaks to the claim's statement"
+    if (
+        stance is not Stance.NEUTRAL
+        and probability is not None
+        and probability < MIN_MODEL_PROBABILITY
+    ):
+        return (
+            Stance.NEUTRAL,
+            f"the model was unsure ({probability:.0%} for {stance.value.lower()})",
+        )
     return stance, ""
 
 
@@ -138,7 +152,7 @@ def judge_passages(
             stance, probability, reason = judge(
                 model, claim.text, passage.text, prompt=prompt, usage=usage, config=config
             )
-            final, override = checked_stance(stance, facts)
+            final, override = checked_stance(stance, facts, probability)
             if override:
                 reason = f"Checks: {override}."
                 stance, probability = final, None  # the model's probability was for another label

@@ -7,7 +7,8 @@ Two modes:
   give it, so the deterministic checks of ``chains.compare`` apply as in the product.
   Evidence longer than ``settings.chunk_chars`` (SummEdits: whole news articles of
   2.8k-5.8k characters) is cut with ``vectorstore.ingest.chunk_article`` and only the
-  ``passages`` (default 3) chunks most similar to the claim are judged. Chosen over
+  ``passages`` (default 3) chunks most similar to the claim are judged
+  (``--passages 0`` judges each document whole, for comparison). Chosen over
   judging the whole article in windows: an article is 700-1,400 tokens and the judge
   prompt puts the claim before the passage, so nothing is shared between claims; three
   ~200-token chunks cost a fraction of that and are what the product would show a

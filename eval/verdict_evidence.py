@@ -3,7 +3,8 @@
 * ``given_passages``: an item's evidence as scored Passages (cosine similarity of our
   MiniLM embeddings to the claim, as an archive search would score them); a text
   longer than ``chunk_chars`` is cut with ``chunk_article`` and only its ``top`` chunks
-  most similar to the claim are kept.
+  most similar to the claim are kept (``top=0``: every text whole, however long; the
+  judge's context must then hold it).
 * ``archive_for``: a Chroma archive (a temporary folder, or a kept ``store_dir``)
   holding the items' documents and any distractor files or folders.
 """
@@ -65,7 +66,7 @@ def given_passages(
         article = article_of(text, doc, item)
         if article is None:
             continue
-        if len(article.text) > chunk_chars:
+        if top > 0 and len(article.text) > chunk_chars:
             chunks = chunk_article(article, chunk_chars)
             scores = similarity.scores(item.claim, [c.text for c in chunks])
             ranked = sorted(zip(scores, range(len(chunks)), strict=True), reverse=True)[:top]

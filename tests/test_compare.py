@@ -129,6 +129,11 @@ def test_checked_stance(stance, fact_check, expected):
     assert checked_stance(stance, fact_check)[0] is expected
 
 
+def test_an_unsure_model_stance_does_not_count():
+    assert checked_stance(Stance.CONTRADICTS, facts(0.5), 0.55)[0] is Stance.NEUTRAL
+    assert checked_stance(Stance.CONTRADICTS, facts(0.5), 0.8)[0] is Stance.CONTRADICTS
+
+
 def test_judge_passages_decided_by_checks_needs_no_model():
     model = LabelModel()  # fails if called
     (e,) = judge_passages(

@@ -217,6 +217,8 @@ def test_long_documents_are_judged_as_their_best_chunks(embeddings) -> None:
     assert len(passages) == 2
     assert passages[0].score >= passages[1].score
     assert "bridge" in passages[0].text
+    whole = given_passages(item, Similarity(embeddings), chunk_chars=200, top=0)
+    assert [p.text for p in whole] == item.evidence
 
 
 def test_end_to_end_retrieves_from_a_temporary_archive(settings, embeddings, tmp_path) -> None:
