@@ -16,15 +16,42 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import _util
 from _util import ROOT, log, timed
+from langchain_core.callbacks import BaseCallbackHandler
+from langchain_core.outputs import LLMResult
 
 DEFAULT_ARTICLE = ROOT / "data" / "demo" / "article.txt"
 DEMO_ARCHIVE = ROOT / "data" / "demo" / "archive"
+
+
+class CallLogger(BaseCallbackHandler):
+    """Logs each chat-model call as it ends: a stage can hold several minutes of calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.started = time.perf_counter()
+
+    def on_chat_model_start(self, serialized, messages, **kwargs: Any) -> None:
+        self.started = time.perf_counter()
+
+    def on_llm_end(self, response: LLMResult, **kwargs: Any) -> None:
+        self.calls += 1
+        seconds = time.perf_counter() - self.started
+        for generations in response.generations:
+            for generation in generations:
+                message = getattr(generation, "message", None)
+                usage = getattr(message, "usage_metadata", None) or {}
+                finish = (getattr(message, "response_metadata", None) or {}).get("finish_reason")
+                log(
+                    f"  model call {self.calls}: {seconds:.1f} s, {usage.get('input_tokens', '?')} "
+                    f"tokens in, {usage.get('output_tokens', '?')} out, finish {finish}"
+                )
 
 
 def read_article(path: Path):
@@ -100,11 +127,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     model = make_chat_model(settings)
     load = getattr(model, "_load", None)  # embedded model: load it outside the timed stages
-    load_seconds = timed(load)[0] if callable(load) else None
+    load_seconds, llama = timed(load) if callable(load) else (None, None)
+    model.callbacks = [CallLogger()]  # progress within a stage; the pipeline's counts are apart
     result["model"] = {
         "provider": settings.provider,
         "label": model_label(model),
-        "n_threads": settings.n_threads or "llama.cpp default",
+        "n_threads": getattr(llama, "n_threads", settings.n_threads),
+        "n_threads_batch": getattr(llama, "n_threads_batch", None),
         "n_ctx": settings.n_ctx,
         "load_seconds": load_seconds,
     }

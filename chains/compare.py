@@ -102,10 +102,12 @@ def check_facts(claim: str, passage: str) -> FactCheck:
             note = "the archive's sentence states the same facts"
             return FactCheck(sentence, overlap, mismatches, Stance.SUPPORTS, note)
         return FactCheck(sentence, overlap, mismatches)
-    # Another statement: a value that differs there belongs to another event.
+    # Another statement: a value that differs there belongs to another event, and a
+    # "not" elsewhere in the passage says nothing about the claim.
     mismatches = [
         m.model_copy(update={"conflict": False, "passage_values": []})
         for m in compare_facts(claim, passage)
+        if m.kind != "negation"
     ]
     return FactCheck(sentence, overlap, mismatches)
 
