@@ -25,7 +25,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n")
 # Predictions, hopes and opinions are not checkable against past coverage.
 _NOT_CHECKABLE = re.compile(
     # lower-case only, so that the month "May" is not taken for the verb
-    r"\b(will|would|could|might|should|may|expects? to|plans? to|hopes? to|is set to)\b"
+    r"\b(will|would|could|might|should|may|expects?|expected to|plans? to|hopes? to|is set to|"
+    r"believes?|likely)\b"
     r"|(?i:\b(i|we) (think|believe|feel)\b|\bin my view\b)"
 )
 _FOLD = str.maketrans(

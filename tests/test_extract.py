@@ -100,6 +100,8 @@ def test_locate_quote_tolerates_quote_style_and_spacing():
         ("Is the bridge safe?", False),
         ("I think the bridge is ugly.", False),
         ("Revenue fell 4 percent in 2023.", True),
+        ("Port officials expect cargo volumes to keep climbing through 2026.", False),
+        ("Many on the docks believe the good years are only beginning.", False),
     ],
 )
 def test_is_checkable(sentence, checkable):
