@@ -91,24 +91,39 @@ def _folded(text: str) -> tuple[str, list[int]]:
     return "".join(out), index
 
 
-def locate_quote(text: str, quote: str, hint: int = 0) -> tuple[int, int] | None:
-    """Offsets of `quote` in `text`: exact first, then ignoring quote style and spacing."""
-    quote = quote.strip().strip('"').strip()
-    if len(quote) < 8:
-        return None
+def _find(text: str, quote: str, hint: int) -> tuple[int, int] | None:
+    """Exact first, then ignoring quote style and spacing."""
     found = text.find(quote, hint)
     if found < 0:
         found = text.find(quote)
     if found >= 0:
         return found, found + len(quote)
     folded_text, index = _folded(text)
-    folded_quote, _ = _folded(quote)
-    found = folded_text.find(folded_quote.strip())
+    folded_quote = _folded(quote)[0].strip()
+    found = folded_text.find(folded_quote)
     if found < 0:
         return None
-    start = index[found]
-    end = index[found + len(folded_quote.strip()) - 1] + 1
-    return _trim(text, start, end)
+    return _trim(text, index[found], index[found + len(folded_quote) - 1] + 1)
+
+
+def locate_quote(text: str, quote: str, hint: int = 0) -> tuple[int, int] | None:
+    """Offsets of `quote` in `text`, or None when the article does not hold it.
+
+    A quote the model cut short ("... 2024." for "... 2024, after 14 months.") is found
+    without its final punctuation and widened to its whole sentence: the span is always
+    the article's own text.
+    """
+    quote = quote.strip().strip('"').strip()
+    if len(quote) < 8:
+        return None
+    span = _find(text, quote, hint)
+    if span is not None:
+        return span
+    shortened = quote.rstrip(".!?,;: ")
+    span = _find(text, shortened, hint) if len(shortened) >= 20 else None
+    if span is None:
+        return None
+    return next(((s, e) for s, e in sentence_spans(text) if s <= span[0] and span[1] <= e), span)
 
 
 def _content_words(text: str) -> set[str]:

@@ -85,6 +85,15 @@ def test_long_articles_are_read_in_windows():
         assert len(call["messages"][-1].content) < 1200
 
 
+def test_a_quote_cut_short_is_widened_to_its_sentence():
+    text = "Intro here. The bridge reopened on November 15, 2024, after 14 months of repairs. Next."
+    start, end = locate_quote(text, "The bridge reopened on November 15, 2024.")
+    assert (
+        text[start:end] == "The bridge reopened on November 15, 2024, after 14 months of repairs."
+    )
+    assert locate_quote(text, "The bridge reopened on November 16, 2024.") is None
+
+
 def test_locate_quote_tolerates_quote_style_and_spacing():
     text = "He said \u201cthe bridge  is safe\u201d on Monday."
     start, end = locate_quote(text, 'He said "the bridge is safe" on Monday.')
