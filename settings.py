@@ -41,7 +41,7 @@ class Settings(BaseSettings):
 
     # Checking
     top_k: int = Field(4, ge=1, le=20)
-    min_score: float = Field(0.35, ge=0.0, le=1.0)  # below this a passage is unrelated
+    min_score: float = Field(0.4, ge=0.0, le=1.0)  # below this a passage is unrelated
     max_article_chars: int = 60_000
     max_claims: int = 25
     cache_dir: Path = Field(default_factory=default_cache_dir)
