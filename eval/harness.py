@@ -2,7 +2,8 @@
 hashing of data files, and the header every result carries.
 
 * ``ResultCache``: the predictions of one run configuration (task, data file hash,
-  model, prompt version, mode and options) as a JSONL file under
+  model, prompt version, mode, options and ``code_version`` of the modules that make
+  the prediction) as a JSONL file under
   ``settings.cache_dir / "eval"``, one line per finished item, appended (and flushed)
   as each item finishes. An interrupted run resumes from it: the items it holds are
   not asked of the model again. A damaged last line (a run killed mid-write) is
@@ -14,6 +15,7 @@ hashing of data files, and the header every result carries.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
 import statistics
@@ -46,6 +48,18 @@ def path_hash(path: str | Path, length: int = 16) -> str:
         with f.open("rb") as fh:
             for block in iter(lambda fh=fh: fh.read(1 << 20), b""):
                 digest.update(block)
+    return digest.hexdigest()[:length]
+
+
+def code_version(*modules: str, length: int = 12) -> str:
+    """Short hash of the named modules' source files: the code that turns model output
+    into a prediction is part of a cache key, so a change to it recomputes the items."""
+    digest = hashlib.sha256()
+    for name in modules:
+        spec = importlib.util.find_spec(name)
+        if spec is None or not spec.origin:
+            raise ValueError(f"no module named {name!r}")
+        digest.update(name.encode("utf-8") + b"\0" + Path(spec.origin).read_bytes())
     return digest.hexdigest()[:length]
 
 

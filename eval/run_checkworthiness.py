@@ -39,6 +39,7 @@ from eval.datasets import Debate, Sentence, read_checkworthiness, sample_stratif
 from eval.harness import (
     ProgressLine,
     ResultCache,
+    code_version,
     header,
     median_seconds,
     path_hash,
@@ -156,6 +157,7 @@ def run_checkworthiness(
         "data": path_hash(data),
         "model": label,
         "extract_prompt": prompts.extract.version,
+        "code": code_version("chains.extract"),
         "max_claims": settings.max_claims,
     }
     cache = ResultCache.for_run(

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage
+from langchain_core.messages import AIMessage, HumanMessage
 
 from chains.compare import aggregate, judge_passages
 from chains.llm import model_label
@@ -43,7 +43,7 @@ from chains.models import Claim, Stance
 from chains.pipeline import Prompts
 from chains.retrieve import retrieve
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
-from eval.harness import ProgressLine, ResultCache, header, path_hash, rounded
+from eval.harness import ProgressLine, ResultCache, code_version, header, path_hash, rounded
 from eval.verdict_evidence import Similarity, given_passages, maybe_archive, own_articles
 from eval.verdict_scoring import score_verdicts
 from settings import Settings
@@ -51,6 +51,8 @@ from vectorstore.embeddings import MiniLMEmbeddings
 from vectorstore.models import Passage
 
 MODES = ("given", "end-to-end")
+# The code between the model's answer and the prediction: part of the cache key.
+DECIDING_MODULES = ("chains.compare", "chains.checks", "chains.retrieve", "eval.verdict_evidence")
 STANCE_TO_VERDICT = {
     Stance.SUPPORTS: "SUPPORTED",
     Stance.CONTRADICTS: "CONTRADICTED",
@@ -80,7 +82,7 @@ class _ProbabilityRecorder:
     def __init__(self, model: BaseChatModel, *, reasons: bool = False) -> None:
         self._model = model
         self._reasons = reasons
-        self.seen: list[dict[str, float]] = []
+        self.seen: list[tuple[str, dict[str, float]]] = []  # (question, probabilities)
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._model, name)  # AttributeError when the model has none
@@ -91,7 +93,8 @@ class _ProbabilityRecorder:
 
         def label_probabilities(messages, labels):
             probs, evaluated = attr(messages, labels)
-            self.seen.append(dict(probs))
+            asked = [m for m in messages if isinstance(m, HumanMessage)][-1:]
+            self.seen.append((str(asked[0].content) if asked else "", dict(probs)))
             return probs, evaluated
 
         return label_probabilities
@@ -116,19 +119,21 @@ def judge_item(
         prediction = STANCE_TO_VERDICT[evidence[0].stance] if evidence else "NOT_ENOUGH_INFO"
     else:
         prediction = verdict.value
-    probs = recorder.seen if len(recorder.seen) == len(evidence) and evidence else None
-    support = (
-        max(p.get("SUPPORTS", 0.0) for p in probs) - max(p.get("CONTRADICTS", 0.0) for p in probs)
-        if probs
-        else None
-    )
+    probs = [next((pr for asked, pr in recorder.seen if p.text in asked), None) for p in passages]
+    support = None
+    if evidence and hasattr(model, "label_probabilities"):
+        # A passage the checks decided without the model counts as certain of its stance.
+        sure = [pr or {e.stance.value: 1.0} for pr, e in zip(probs, evidence, strict=True)]
+        support = max(p.get("SUPPORTS", 0.0) for p in sure) - max(
+            p.get("CONTRADICTS", 0.0) for p in sure
+        )
     return rounded(
         {
             "prediction": prediction,
             "verdict": verdict.value,
             "confidence": confidence,
             "stances": [e.stance.value for e in evidence],
-            "probabilities": probs,
+            "probabilities": probs if any(probs) else None,
             "support_score": support,
             "checks_overrides": sum(e.reason.startswith("Checks:") for e in evidence),
             "articles": [e.article_id for e in evidence],
@@ -170,6 +175,7 @@ def run_verdicts(
         "mode": options.mode,
         "model": label,
         "judge_prompt": prompts.judge.version,
+        "code": code_version(*DECIDING_MODULES),
         "chunk_chars": settings.chunk_chars,
     }
     if end_to_end:

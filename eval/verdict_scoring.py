@@ -10,9 +10,10 @@
 * Three-way data is scored on the verdicts as predicted (MIXED and NOT_IN_ARCHIVE are
   classes of their own, so they count as errors), with balanced accuracy over the
   gold classes and the two-way balanced accuracy of supported vs not.
-* ``roc_auc`` (supported vs not) when the model gave label probabilities for every
-  judgement: the score of a claim is its highest P(SUPPORTS) minus its highest
-  P(CONTRADICTS) over the judged passages, the model's own figures before the checks.
+* ``roc_auc`` (supported vs not) when the model gives label probabilities: the score
+  of a claim is its highest P(SUPPORTS) minus its highest P(CONTRADICTS) over its
+  passages, the model's own figures before the checks overrule it; a passage that the
+  checks decided without asking the model counts as certain (1.0) of its stance.
 """
 
 from __future__ import annotations

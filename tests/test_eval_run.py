@@ -389,3 +389,15 @@ def test_cli_eval_retrieval_json(tmp_path) -> None:
         timeout=300,
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error:")
+
+
+def test_code_version_follows_the_source(tmp_path, monkeypatch) -> None:
+    module = tmp_path / "deciding_rule.py"
+    module.write_text("RULE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    first = harness.code_version("deciding_rule")
+    assert first == harness.code_version("deciding_rule")
+    module.write_text("RULE = 2\n")
+    assert harness.code_version("deciding_rule") != first
+    with pytest.raises(ValueError):
+        harness.code_version("no_such_module_here")
