@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from settings import Settings
+from tests.files import write
 from vectorstore import chunking, loaders
 from vectorstore import ingest as ingest_module
 from vectorstore.embeddings import MiniLMEmbeddings
@@ -15,15 +16,6 @@ from vectorstore.ingest import article_from_text, ingest
 from vectorstore.store import ArchiveStore, open_store
 
 BODY = "The harbour bridge reopened on Monday. Repairs cost 4 million dollars."
-
-
-def write(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return path
 
 
 # --- re-exports: `from vectorstore.ingest import X` keeps working after the split ------------

@@ -13,6 +13,7 @@ import docx
 import pytest
 from pypdf import PdfReader, PdfWriter
 
+from tests.files import write
 from vectorstore.loaders import (
     IngestError,
     article_from_text,
@@ -56,15 +57,6 @@ def minimal_pdf(lines: list[str]) -> bytes:
     trailer = f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n"
     out.write(trailer.encode())
     return out.getvalue()
-
-
-def write(path: Path, data: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if isinstance(data, str):
-        path.write_text(data, encoding="utf-8")
-    else:
-        path.write_bytes(data)
-    return path
 
 
 # --- text, dates, normalisation --------------------------------------------------------------
