@@ -30,8 +30,10 @@ LABELS = [s.value for s in Stance]
 SAME_STATEMENT = 0.6
 RESTATEMENT = 0.8
 RELATED = 0.4  # below this the passage's sentences are about something else
-# A stance the model gives less probability than this does not count: on the demo
-# archive its unsure "contradicts" fell on passages about other events.
+# A "contradicts" the model gives less probability than this does not count: on the
+# demo archive its unsure "contradicts" fell on passages about other events. Its
+# "supports" is taken as argmax: a floor there cost SummEdits recall of consistent
+# summaries (balanced accuracy 0.78 argmax vs 0.71 with a 0.6 floor, 37 items).
 MIN_MODEL_PROBABILITY = 0.6
 
 
@@ -124,7 +126,7 @@ def checked_stance(
     if stance is Stance.CONTRADICTS and facts.overlap < RELATED:
         return Stance.NEUTRAL, "no sentence of the passage speaks to the claim's statement"
     if (
-        stance is not Stance.NEUTRAL
+        stance is Stance.CONTRADICTS
         and probability is not None
         and probability < MIN_MODEL_PROBABILITY
     ):

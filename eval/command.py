@@ -27,7 +27,7 @@ def run_eval(
     mode: str | None = None,
     view: str = "claims",
     distractors: Sequence[str] = (),
-    passages: int = 3,
+    passages: int = 0,
     reasons: bool = False,
     method: str = "hybrid",
     weight: float = 0.8,

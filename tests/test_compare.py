@@ -134,6 +134,11 @@ def test_an_unsure_model_stance_does_not_count():
     assert checked_stance(Stance.CONTRADICTS, facts(0.5), 0.8)[0] is Stance.CONTRADICTS
 
 
+def test_an_unsure_support_still_counts_when_nothing_is_missing():
+    # The model's bias is towards "contradicts"; its "supports" is taken as argmax.
+    assert checked_stance(Stance.SUPPORTS, facts(0.9), 0.45)[0] is Stance.SUPPORTS
+
+
 def test_judge_passages_decided_by_checks_needs_no_model():
     model = LabelModel()  # fails if called
     (e,) = judge_passages(
