@@ -32,7 +32,12 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     store = open_store(settings)
-    report = ingest(args.paths, store, chunk_chars=settings.chunk_chars)
+    report = ingest(
+        args.paths,
+        store,
+        chunk_chars=settings.chunk_chars,
+        allow_private_urls=settings.allow_private_urls,
+    )
     for name in report.added:
         print(f"added     {name}")
     for name in report.duplicates:
@@ -85,6 +90,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     )
     if args.format == "markdown":
         sys.stdout.write(to_markdown(report))
+    elif args.format == "csv":
+        from review.exports import claims_csv
+
+        sys.stdout.write(claims_csv(report, {}))
     else:
         print(report.model_dump_json(indent=2))
     return 0
@@ -147,7 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="check an article (a file, or - for stdin)")
     p.add_argument("file", metavar="FILE|-")
     p.add_argument("--store", metavar="DIR")
-    p.add_argument("--format", choices=["json", "markdown"], default="json")
+    p.add_argument("--format", choices=["json", "markdown", "csv"], default="json")
     p.add_argument("--top-k", type=int, metavar="N")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
@@ -162,7 +171,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--mode", choices=["given", "end-to-end"], help="verdicts (default given)")
     p.add_argument("--view", choices=["claims", "pairs"], default="claims", help="Climate-FEVER")
     p.add_argument("--distractors", action="append", metavar="DIR", help="end-to-end: add these")
-    p.add_argument("--passages", type=int, default=3, metavar="N", help="chunks of a long doc")
+    p.add_argument(
+        "--passages", type=int, default=0, metavar="N", help="chunks of a long doc (0: whole)"
+    )
     p.add_argument("--reasons", action="store_true", help="verdicts: also write the reasons")
     p.add_argument("--method", choices=["dense", "bm25", "hybrid"], default="hybrid")
     p.add_argument("--weight", type=float, default=0.8, help="hybrid: weight of dense scores")

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     chroma_port: int = 8000
     collection: str = "archive"
     chunk_chars: int = Field(800, ge=200, le=4000)
+    # URLs on the server's own network (intranet, cloud metadata) are refused unless set.
+    allow_private_urls: bool = False
 
     # Chat model
     provider: Literal["embedded", "openai"] = "embedded"
@@ -45,6 +47,18 @@ class Settings(BaseSettings):
     max_article_chars: int = 60_000
     max_claims: int = 25
     cache_dir: Path = Field(default_factory=default_cache_dir)
+
+    # Review history (SQLite); unset: see history_file()
+    history_path: Path | None = None
+
+    def history_file(self) -> Path:
+        """The history file: history_path, else next to the store folder, or in cache_dir
+        when the archive is on a Chroma server (there is no local store folder then)."""
+        if self.history_path is not None:
+            return self.history_path
+        if self.chroma_host:
+            return self.cache_dir / "history.sqlite3"
+        return self.store_dir.parent / "history.sqlite3"
 
     def public_dict(self) -> dict:
         """Settings safe to show or export: the key is never included."""

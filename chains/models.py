@@ -49,6 +49,7 @@ class Evidence(BaseModel):
     passage_id: str
     article_id: str
     title: str = ""
+    author: str = ""
     source: str = ""
     published: dt.date | None = None
     url: str | None = None
@@ -65,7 +66,7 @@ class Evidence(BaseModel):
     def from_passage(cls, passage: Passage, **judgement: Any) -> Evidence:
         """The passage's provenance, flattened as the JSON contract has it, plus the judgement."""
         where = passage.model_dump(
-            include={"article_id", "title", "source", "published", "url", "text"}
+            include={"article_id", "title", "author", "source", "published", "url", "text"}
         )
         return cls(passage_id=passage.id, score=passage.score or 0.0, **where, **judgement)
 
@@ -80,7 +81,9 @@ class ClaimCheck(Claim):
 class ArticleInfo(BaseModel):
     text: str  # the exact text the offsets refer to
     title: str = ""
+    author: str = ""
     source: str = ""
+    published: dt.date | None = None
     url: str | None = None
     sha256: str
 

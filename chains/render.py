@@ -1,11 +1,17 @@
-"""A Report as Markdown for an editor (CLI output, exports)."""
+"""A Report as Markdown for an editor (CLI output, exports).
+
+`render_memo` is the one memo layout; callers above chains/ (the review exports) add
+their own lines through its hooks, so chains/ never needs to know about reviews.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import urllib.parse
+from collections.abc import Callable, Iterable
 
-from chains.models import Report, Verdict
+from chains.models import ClaimCheck, Evidence, Report, Verdict
 
 VERDICT_WORDS = {
     Verdict.SUPPORTED: "Supported by the archive",
@@ -13,6 +19,15 @@ VERDICT_WORDS = {
     Verdict.MIXED: "The archive disagrees with itself",
     Verdict.NOT_ENOUGH_INFO: "Related coverage, not enough to settle it",
     Verdict.NOT_IN_ARCHIVE: 'Not in the archive (this is not "false")',
+}
+
+# Short forms for places where the long words would not fit (a reviewer's decision, tables).
+VERDICT_SHORT = {
+    Verdict.SUPPORTED: "Supported",
+    Verdict.CONTRADICTED: "Contradicted",
+    Verdict.MIXED: "Mixed",
+    Verdict.NOT_ENOUGH_INFO: "Not enough info",
+    Verdict.NOT_IN_ARCHIVE: "Not in archive",
 }
 
 
@@ -44,35 +59,103 @@ def web_url(url: str | None) -> str | None:
     return urllib.parse.quote(url, safe=":/?#@!$&'*+,;=%~-._")
 
 
-def to_markdown(report: Report) -> str:
-    title = report.article.title or "Untitled article"
-    lines = [f"# Fact-check memo: {md_literal(title)}", ""]
-    counts: dict[str, int] = {}
-    for c in report.claims:
-        counts[c.verdict] = counts.get(c.verdict, 0) + 1
-    summary = (
-        ", ".join(f"{n} {v.lower().replace('_', ' ')}" for v, n in counts.items()) or "no claims"
-    )
-    lines += [f"{len(report.claims)} claim(s): {summary}. Model: {md_literal(report.model)}.", ""]
-    for w in report.warnings:
-        lines.append(f"> Warning: {md_literal(w)}")
-    for c in report.claims:
-        conf = f" (confidence {c.confidence:.2f})" if c.confidence is not None else ""
-        lines += [
-            "",
-            f"## {c.id}. {md_literal(c.text)}",
-            "",
-            f"**{VERDICT_WORDS[c.verdict]}**{conf}. {md_literal(c.reason)}",
-            "",
-        ]
-        lines.append(f'Article, characters {c.start}-{c.end}: "{md_literal(c.quote)}"')
-        for e in c.evidence:
-            date = e.published.isoformat() if e.published else "undated"
-            url = web_url(e.url)
-            link = f" <{url}>" if url else ""
-            lines += [
-                "",
-                f"- {e.stance.value.lower()} (score {e.score:.2f}): {md_literal(e.title)}, {md_literal(e.source)}, {date}{link}",
-                f"  > {md_literal(e.text)}",
-            ]
+def utc(when: dt.datetime) -> dt.datetime:
+    """An aware datetime in UTC; a naive one is taken to be UTC already (as we store them)."""
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+def in_article_order(claims: Iterable[ClaimCheck]) -> list[ClaimCheck]:
+    """Claims in the order their quotes occur in the article (stable for equal offsets)."""
+    return sorted(claims, key=lambda c: (c.start, c.end))
+
+
+def verdict_counts(claims: Iterable[ClaimCheck]) -> dict[Verdict, int]:
+    """Claims per machine verdict, in the Verdict order; verdicts with no claim are left out."""
+    verdicts = [c.verdict for c in claims]
+    return {v: verdicts.count(v) for v in Verdict if v in verdicts}
+
+
+def counts_phrase(counts: dict[Verdict, int]) -> str:
+    return ", ".join(f"{n} {v.lower().replace('_', ' ')}" for v, n in counts.items()) or "no claims"
+
+
+# Extra Markdown lines for a claim, placed under its verdict. The caller escapes its own
+# untrusted text (with md_literal): these lines are used as given.
+ClaimNotes = Callable[[ClaimCheck], list[str]]
+
+
+def render_memo(report: Report, *, summary: str = "", notes: ClaimNotes | None = None) -> str:
+    """The memo for an editor; `summary` (trusted Markdown) ends the counts paragraph."""
+    a = report.article
+    url = web_url(a.url)
+    lines = [
+        f"# Fact-check memo: {md_literal(a.title or 'Untitled article')}",
+        "",
+        f"- Source: {md_literal(a.source or 'unknown')}",
+    ]
+    if a.author:
+        lines.append(f"- Author: {md_literal(a.author)}")
+    if a.published:
+        lines.append(f"- Published: {a.published.isoformat()}")
+    if url:
+        lines.append(f"- Link: <{url}>")
+    lines += [
+        f"- Checked: {utc(report.created):%Y-%m-%d %H:%M} UTC",
+        f"- Model: {md_literal(report.model or 'unknown')}",
+        "",
+        f"**{len(report.claims)} claim(s)**: {counts_phrase(verdict_counts(report.claims))}."
+        + (f" {summary}" if summary else ""),
+    ]
+    if report.warnings:
+        lines += ["", "Warnings:", ""]
+        lines += [f"- {md_literal(w)}" for w in report.warnings]
+    for n, c in enumerate(in_article_order(report.claims), 1):
+        lines += ["", *_claim_lines(n, c, notes(c) if notes else [])]
     return "\n".join(lines) + "\n"
+
+
+def _claim_lines(n: int, c: ClaimCheck, notes: list[str]) -> list[str]:
+    conf = f" (confidence {c.confidence:.2f})" if c.confidence is not None else ""
+    lines = [
+        f"## {n}. {md_literal(c.text)}",
+        "",
+        f'Quote (article, characters {c.start}-{c.end}): "{md_literal(c.quote)}"',
+        "",
+        f"**Machine verdict: {VERDICT_WORDS[c.verdict]}**{conf}",
+    ]
+    for note in notes:
+        lines += ["", note]
+    if c.reason.strip():
+        # The model's reason can contradict its own label: never present it as evidence.
+        lines += ["", f"Model's explanation (not evidence): {md_literal(c.reason)}"]
+    if c.evidence:
+        lines += ["", "Archive passages:"]
+        for e in c.evidence:
+            lines += ["", *_evidence_lines(e)]
+    return lines
+
+
+def _evidence_lines(e: Evidence) -> list[str]:
+    date = e.published.isoformat() if e.published else "undated"
+    url = web_url(e.url)
+    link = f" <{url}>" if url else ""
+    where = [e.title or "Untitled article", e.author, e.source or "unknown source"]
+    lines = [
+        f"- {e.stance.value.lower()} (score {e.score:.2f}): "
+        + ", ".join(md_literal(part) for part in where if part)
+        + f", {date}{link}",
+        f"  > {md_literal(e.text)}",
+    ]
+    for m in e.mismatches:
+        if m.conflict:
+            theirs = ", ".join(m.passage_values) or "something else"
+            lines.append(
+                f"  - Differs ({md_literal(m.kind)}): the claim says {md_literal(m.claim_value)}, "
+                f"the passage {md_literal(theirs)}"
+            )
+    return lines
+
+
+def to_markdown(report: Report) -> str:
+    """The memo without any review (the CLI's `check --format markdown`)."""
+    return render_memo(report)

@@ -1,12 +1,10 @@
-"""Loaders and normalisation, on fixture files written here, and URLs from a local server."""
+"""Loaders and normalisation, on fixture files written here (URLs: tests/test_web.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import io
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import docx
@@ -17,8 +15,8 @@ from tests.files import write
 from vectorstore.loaders import (
     IngestError,
     article_from_text,
+    byline,
     load_file,
-    load_url,
     parse_date,
     read_bytes_as_text,
 )
@@ -26,6 +24,7 @@ from vectorstore.loaders import (
 BODY = "The harbour bridge reopened on Monday. Repairs cost 4 million dollars."
 HTML = (
     "<html><head><title>Bridge reopens</title><meta name='date' content='2024-03-05'>"
+    "<meta name='author' content='Sam Lee'>"
     "</head><body><nav>Home | Sport</nav><article><h1>Bridge reopens</h1>"
     "<p>The harbour bridge reopened on Monday after eight months of repairs that cost "
     "4 million dollars, the transport office said.</p><p>Traffic was light in the morning "
@@ -144,14 +143,43 @@ def test_markdown_front_matter(tmp_path: Path) -> None:
     [b] = load_file(write(tmp_path / "b.md", "# Heading only\n\n" + BODY))
     assert b.title == "Heading only" and b.published is None
     [c] = load_file(write(tmp_path / "c.md", "---\npublished: someday\n---\n" + BODY))
-    assert c.published is None
+    assert c.published is None and c.author == ""
     with pytest.raises(IngestError, match="front matter"):
         load_file(write(tmp_path / "d.md", "---\ntitle: [unclosed\n---\n" + BODY))
+
+
+@pytest.mark.parametrize(
+    ("front_matter", "author"),
+    [
+        ("author: Dana Ortiz", "Dana Ortiz"),
+        ("Byline: By Dana Ortiz", "Dana Ortiz"),
+        ("authors: [Dana Ortiz, Sam Lee]", "Dana Ortiz, Sam Lee"),
+        ("author: ''\nbyline: Sam Lee", "Sam Lee"),
+    ],
+)
+def test_markdown_byline(tmp_path: Path, front_matter: str, author: str) -> None:
+    [a] = load_file(write(tmp_path / "a.md", f"---\n{front_matter}\n---\n{BODY}"))
+    assert a.author == author
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Dana Ortiz", "Dana Ortiz"),
+        ("  BY   Dana\n Ortiz ", "Dana Ortiz"),
+        (["Dana Ortiz", None, "", "Sam Lee"], "Dana Ortiz, Sam Lee"),
+        ("Bystander Staff", "Bystander Staff"),  # "By" only as a word of its own
+        (None, ""),
+    ],
+)
+def test_byline(value, expected: str) -> None:
+    assert byline(value) == expected
 
 
 def test_html(tmp_path: Path) -> None:
     [a] = load_file(write(tmp_path / "page.html", HTML))
     assert a.title == "Bridge reopens" and a.published == dt.date(2024, 3, 5)
+    assert a.author == "Sam Lee"
     assert "eight months of repairs" in a.text and "Home | Sport" not in a.text
     with pytest.raises(IngestError, match="no article text"):
         load_file(write(tmp_path / "empty.htm", "<html><body><div></div></body></html>"))
@@ -159,27 +187,34 @@ def test_html(tmp_path: Path) -> None:
 
 def test_records_json_jsonl_csv(tmp_path: Path) -> None:
     rec = {"headline": "Bridge reopens", "body": BODY, "publisher": "Gazette",
-           "date": "March 5, 2024", "link": "https://example.org/b"}  # fmt: skip
+           "date": "March 5, 2024", "link": "https://example.org/b", "byline": "By Sam Lee"}  # fmt: skip
     [one] = load_file(write(tmp_path / "one.json", json.dumps(rec)))
-    assert (one.title, one.source, one.published) == (
+    assert (one.title, one.source, one.published, one.author) == (
         "Bridge reopens",
         "Gazette",
         dt.date(2024, 3, 5),
+        "Sam Lee",
     )
     assert one.url == "https://example.org/b" and one.origin.endswith("one.json#1")
-    many = load_file(write(tmp_path / "many.json", json.dumps([rec, {"text": "Second one."}])))
+    second = {"text": "Second one.", "authors": ["Ana Ruiz", "Li Wei"]}
+    many = load_file(write(tmp_path / "many.json", json.dumps([rec, second])))
     assert [a.text for a in many] == [BODY, "Second one."]
+    assert many[1].author == "Ana Ruiz, Li Wei"
     lines = "\n".join(json.dumps({"content": f"Story {i}.", "title": f"T{i}"}) for i in range(3))
     assert [a.title for a in load_file(write(tmp_path / "r.jsonl", lines + "\n\n"))] == [
         "T0", "T1", "T2",
     ]  # fmt: skip
-    csv_text = 'title,article,published_at,source\nBridge,"Line one.\nLine two.",2024-03-05,G\n'
+    csv_text = (
+        "title,article,published_at,source,author\n"
+        'Bridge,"Line one.\nLine two.",2024-03-05,G,Sam Lee\n'
+    )
     [c] = load_file(write(tmp_path / "r.csv", csv_text))
-    assert (c.title, c.text, c.published, c.source) == (
+    assert (c.title, c.text, c.published, c.source, c.author) == (
         "Bridge",
         "Line one.\nLine two.",
         dt.date(2024, 3, 5),
         "G",
+        "Sam Lee",
     )
 
 
@@ -246,47 +281,3 @@ def test_rejected_files(tmp_path: Path, name: str, content: bytes, reason: str) 
     with pytest.raises(IngestError, match=reason) as err:
         load_file(write(tmp_path / name, content))
     assert name in str(err.value)
-
-
-# --- URLs (a local server on the loopback address) -------------------------------------------
-
-
-class _Pages(BaseHTTPRequestHandler):
-    pages = {"/article": HTML, "/empty": "<html><body></body></html>"}
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        page = self.pages.get(self.path)
-        self.send_response(200 if page else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.end_headers()
-        self.wfile.write((page or "missing").encode())
-
-    def log_message(self, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def web() -> str:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-
-
-def test_load_url(web: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    for var in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
-        monkeypatch.delenv(var, raising=False)
-    article = load_url(f"{web}/article")
-    assert article.title == "Bridge reopens" and "eight months" in article.text
-    assert article.origin == f"{web}/article"
-    for url, reason in [
-        (f"{web}/missing", "HTTP 404"),
-        (f"{web}/empty", "no article text"),
-        ("file:///etc/passwd", "only http"),
-        ("http://127.0.0.1:1/", "could not be fetched"),
-    ]:
-        with pytest.raises(IngestError, match=reason):
-            load_url(url, timeout=5)
-    with pytest.raises(IngestError, match="too large"):
-        load_url(f"{web}/article", max_bytes=100)

@@ -27,6 +27,7 @@ BUDGET = article_from_text(
     source="Harbor Gazette",
     published="2024-03-05",
     url="https://example.org/budget",
+    author="Dana Ortiz",
 )
 FOOTBALL = article_from_text(
     "Harbor United beat Rivertown 3-1 on Saturday. The striker scored twice in the "
@@ -81,7 +82,7 @@ def test_add_is_idempotent_and_metadata_is_complete(store: ArchiveStore) -> None
     got = store.collection.get(where={"article_id": BUDGET.id}, include=["metadatas"])
     meta = got["metadatas"][0]
     assert meta["published"] == "2024-03-05" and meta["year"] == 2024
-    assert meta["url"] == "https://example.org/budget"
+    assert meta["url"] == "https://example.org/budget" and meta["author"] == "Dana Ortiz"
     assert meta["article_sha256"] == BUDGET.sha256
     assert all(
         cid == f"{BUDGET.id}:{m['start']}"
@@ -89,6 +90,7 @@ def test_add_is_idempotent_and_metadata_is_complete(store: ArchiveStore) -> None
     )
     flood = store.collection.get(where={"article_id": FLOOD.id}, include=["metadatas"])
     assert "url" not in flood["metadatas"][0] and "published" not in flood["metadatas"][0]
+    assert flood["metadatas"][0]["author"] == ""  # a string, never None: Chroma refuses None
 
 
 def test_search_finds_the_relevant_article_first(store: ArchiveStore) -> None:
@@ -98,9 +100,11 @@ def test_search_finds_the_relevant_article_first(store: ArchiveStore) -> None:
     assert scores == sorted(scores, reverse=True)
     assert all(0.0 <= s <= 1.0 for s in scores)
     assert hits[0].published == dt.date(2024, 3, 5) and hits[0].title == BUDGET.title
+    assert hits[0].author == "Dana Ortiz"
     assert BUDGET.text[hits[0].start : hits[0].end] == hits[0].text
     flood = store.search("flooded road", k=1)[0]
     assert flood.article_id == FLOOD.id and flood.published is None and flood.url is None
+    assert flood.author == ""
 
 
 def test_search_filters_and_large_k(store: ArchiveStore) -> None:
@@ -129,6 +133,7 @@ def test_stats_and_listing(store: ArchiveStore) -> None:
     listing = store.list_articles()
     assert [a["title"] for a in listing] == [BUDGET.title, FOOTBALL.title, FLOOD.title]
     assert listing[0]["chunks"] == len(chunk_article(BUDGET, 120))
+    assert (listing[0]["author"], listing[2]["author"]) == ("Dana Ortiz", "")
     assert listing[2]["published"] is None and listing[2]["url"] is None
 
 

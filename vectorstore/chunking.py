@@ -66,7 +66,7 @@ def chunk_article(article: Article, max_chars: int) -> list[Passage]:
             spans.append([start, end])
     # article.id hashes the whole text: compute it once, not once per chunk.
     aid = article.id
-    common = article.model_dump(include={"title", "source", "published", "url"})
+    common = article.model_dump(include={"title", "author", "source", "published", "url"})
     return [
         Passage(id=f"{aid}:{s}", article_id=aid, text=text[s:e], start=s, end=e, **common)
         for s, e in spans

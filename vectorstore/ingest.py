@@ -26,6 +26,7 @@ from vectorstore.loaders import (
     read_bytes_as_text,
 )
 from vectorstore.models import Article, IngestReport, Passage, Rejected
+from vectorstore.web import fetch_article
 
 if TYPE_CHECKING:
     from vectorstore.store import ArchiveStore
@@ -61,9 +62,9 @@ def _expand(item: str) -> Iterator[Path]:
             yield child
 
 
-def _load_item(item: str | Path) -> list[Article]:
+def _load_item(item: str | Path, allow_private_urls: bool) -> list[Article]:
     if isinstance(item, str) and _is_url(item):
-        return [load_url(item)]
+        return [fetch_article(item, allow_private=allow_private_urls)]
     path = Path(item)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder")
@@ -88,8 +89,12 @@ def ingest(
     *,
     chunk_chars: int,
     max_article_chars: int = 2_000_000,
+    allow_private_urls: bool = False,
 ) -> IngestReport:
-    """Add files, folders and URLs to the store; what failed or was already there is reported."""
+    """Add files, folders and URLs to the store; what failed or was already there is reported.
+
+    URLs on the server's own network are refused unless `allow_private_urls`.
+    """
     report = IngestReport()
     seen: set[str] = set()
     items: list[str | Path] = []
@@ -98,7 +103,9 @@ def ingest(
     for item in items:
         try:
             # Load, validate and chunk the whole file before writing any of it.
-            prepared = _prepare(_load_item(item), max_article_chars, chunk_chars)
+            prepared = _prepare(
+                _load_item(item, allow_private_urls), max_article_chars, chunk_chars
+            )
         except IngestError as e:
             report.rejected.append(Rejected(name=str(item), reason=str(e)))
             continue

@@ -1,4 +1,6 @@
-"""Per-format loaders (files, records, URLs), each producing normalised `Article`s.
+"""Per-format loaders (files and records), each producing normalised `Article`s.
+
+Web pages are fetched by `vectorstore.web`; `load_url` here is the old name for it.
 
 Everything a reporter hands us is untrusted: each loader either returns normalised
 articles or raises `IngestError` with a reason a person can act on.
@@ -15,8 +17,6 @@ import logging
 import re
 import sys
 import unicodedata
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -97,6 +97,16 @@ def parse_date(value: Any) -> dt.date | None:
     return None
 
 
+_BY = re.compile(r"^by\s+", re.IGNORECASE)
+
+
+def byline(value: Any) -> str:
+    """An author field as one line: a list of names joined by commas, a leading "By" dropped."""
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(v) for v in value if v not in (None, ""))
+    return _BY.sub("", " ".join(str(value or "").split()))
+
+
 def article_from_text(
     text: str,
     title: str = "",
@@ -104,6 +114,7 @@ def article_from_text(
     published: Any = None,
     url: str | None = None,
     *,
+    author: Any = "",
     origin: str = "",
 ) -> Article:
     """The one way every loader builds an Article, so all share the same normalisation."""
@@ -113,6 +124,7 @@ def article_from_text(
     return Article(
         text=body,
         title=" ".join(str(title or "").split()),
+        author=byline(author),
         source=" ".join(str(source or "").split()),
         published=parse_date(published),
         url=(str(url).strip() or None) if url else None,
@@ -145,28 +157,32 @@ def _load_md(data: bytes, name: str, path: Path) -> list[Article]:
     if not title and (m := re.match(r"\s*#\s+(.+)", post.content)):
         title = m.group(1).strip()
     published = meta.get("published", meta.get("date"))
+    author = next((meta[k] for k in ("author", "byline", "authors") if meta.get(k)), "")
     return [article_from_text(post.content, title, meta.get("source", ""), published,
-                              meta.get("url"), origin=name)]  # fmt: skip
+                              meta.get("url"), author=author, origin=name)]  # fmt: skip
 
 
-def _from_html(html: str | bytes, name: str, url: str | None = None) -> Article:
+def article_from_html(html: str | bytes, name: str, url: str | None = None) -> Article:
+    """The main text of a page, with its headline, byline, date and site name (trafilatura)."""
     import trafilatura
 
     found = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False)
     doc = found.as_dict() if hasattr(found, "as_dict") else found
     if not doc or not (doc.get("text") or "").strip():
-        raise IngestError(f"{name}: no article text found in this page")
+        raise IngestError(f"{name}: no article text found on the page")
     return article_from_text(doc["text"], doc.get("title") or "", doc.get("sitename") or "",
-                             doc.get("date"), doc.get("url") or url, origin=name)  # fmt: skip
+                             doc.get("date"), doc.get("url") or url, author=doc.get("author") or "",
+                             origin=name)  # fmt: skip
 
 
 def _load_html(data: bytes, name: str, path: Path) -> list[Article]:
-    return [_from_html(read_bytes_as_text(data, name), name)]
+    return [article_from_html(read_bytes_as_text(data, name), name)]
 
 
 _FIELDS = {
     "text": ("text", "body", "content", "article"),
     "title": ("title", "headline"),
+    "author": ("author", "byline", "authors", "by"),
     "source": ("source", "publisher", "sitename"),
     "published": ("published", "date", "published_at"),
     "url": ("url", "link"),
@@ -185,7 +201,8 @@ def article_from_record(record: Any, origin: str) -> Article:
     if not isinstance(picked["text"], str):
         raise IngestError(f"{origin}: no text field (text, body, content or article)")
     return article_from_text(picked["text"], picked["title"] or "", picked["source"] or "",
-                             picked["published"], picked["url"], origin=origin)  # fmt: skip
+                             picked["published"], picked["url"], author=picked["author"] or "",
+                             origin=origin)  # fmt: skip
 
 
 def _records(records: list[Any], name: str) -> list[Article]:
@@ -281,10 +298,10 @@ def load_file(path: Path, *, max_bytes: int = 50_000_000) -> list[Article]:
         raise IngestError(f"{name}: cannot be read ({e.strerror or e})") from e
     if not data.strip():
         raise IngestError(f"{name} is empty")
-    return _guarded(name, lambda: loader(data, name, path))
+    return guarded(name, lambda: loader(data, name, path))
 
 
-def _guarded(name: str, load: Callable[[], list[Article]]) -> list[Article]:
+def guarded(name: str, load: Callable[[], list[Article]]) -> list[Article]:
     try:
         return load()
     except IngestError:
@@ -293,24 +310,10 @@ def _guarded(name: str, load: Callable[[], list[Article]]) -> list[Article]:
         raise IngestError(f"{name}: could not be read ({type(e).__name__}: {e})") from e
 
 
-def load_url(url: str, *, timeout: float = 15, max_bytes: int = 5_000_000) -> Article:
-    """Fetch a web page (http/https only, size-capped) and extract its main article."""
-    url = url.strip()
-    if not re.match(r"https?://[^/\s]+", url, re.IGNORECASE):
-        raise IngestError(f"{url}: only http:// and https:// addresses can be fetched")
-    request = urllib.request.Request(url, headers={"User-Agent": "factcheck-archive/0.1"})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
-            data = response.read(max_bytes + 1)
-            ctype = response.headers.get_content_type()
-            final_url = response.geturl()
-    except urllib.error.HTTPError as e:
-        raise IngestError(f"{url}: could not be fetched (HTTP {e.code})") from e
-    except (urllib.error.URLError, OSError, ValueError) as e:
-        reason = getattr(e, "reason", e)
-        raise IngestError(f"{url}: could not be fetched ({reason})") from e
-    if len(data) > max_bytes:
-        raise IngestError(f"{url}: page too large (over {max_bytes:,} bytes)")
-    if ctype == "application/pdf":
-        return _guarded(url, lambda: _load_pdf(data, url, Path("page.pdf")))[0]
-    return _guarded(url, lambda: [_from_html(data, url, final_url)])[0]
+def load_url(
+    url: str, *, allow_private: bool = False, timeout: float = 15, max_bytes: int = 5_000_000
+) -> Article:
+    """The old name of `vectorstore.web.fetch_article`, kept for callers outside the project."""
+    from vectorstore.web import fetch_article  # imported here: web builds on this module
+
+    return fetch_article(url, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes)

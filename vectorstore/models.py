@@ -17,6 +17,7 @@ class Article(BaseModel):
 
     text: str
     title: str = ""
+    author: str = ""  # the byline, as printed ("By" dropped); "" when unknown
     source: str = ""  # publication or desk, e.g. "Harbor Gazette"
     published: dt.date | None = None
     url: str | None = None
@@ -38,6 +39,7 @@ class Passage(BaseModel):
     id: str  # f"{article_id}:{start}"
     article_id: str
     title: str = ""
+    author: str = ""
     source: str = ""
     published: dt.date | None = None
     url: str | None = None

@@ -48,6 +48,7 @@ def article_metadata(article: Article) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "article_id": sha[:16],
         "title": article.title,
+        "author": article.author,
         "source": article.source,
         "article_sha256": sha,
     }
@@ -68,6 +69,7 @@ def passage_from_chunk(
         id=chunk_id,
         article_id=str(meta.get("article_id", chunk_id.split(":")[0])),
         title=str(meta.get("title") or ""),
+        author=str(meta.get("author") or ""),  # chunks stored before bylines have none
         source=str(meta.get("source") or ""),
         published=_parse_date(_published_iso(meta)),
         url=meta.get("url") or None,
@@ -192,6 +194,7 @@ class ArchiveStore:
                 info = articles[aid] = {
                     "article_id": aid,
                     "title": meta.get("title") or "",
+                    "author": meta.get("author") or "",
                     "source": meta.get("source") or "",
                     "published": _published_iso(meta),
                     "url": meta.get("url") or None,

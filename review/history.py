@@ -1,0 +1,359 @@
+"""Checked articles and their reviews, kept in one SQLite file next to the archive.
+
+A connection per operation, so Streamlit's threads (and two processes) can share the
+file; WAL lets readers carry on while one writer commits. The report is stored as its
+JSON, so a row written by an older version that no longer validates is reported as
+unreadable (in `list`, and as an error from `load`) instead of breaking the history.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from chains.models import ClaimCheck, Report
+from chains.render import utc, verdict_counts
+from review.models import (
+    CheckSummary,
+    Decision,
+    Review,
+    ReviewError,
+    check_review,
+    claim_for,
+)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+# Statements that take the file from version n-1 to n (PRAGMA user_version).
+_MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        """CREATE TABLE checks (
+            id TEXT PRIMARY KEY,
+            article_sha256 TEXT NOT NULL,
+            title TEXT NOT NULL DEFAULT '',
+            url TEXT,
+            created TEXT NOT NULL,  -- ISO 8601 in UTC, fixed width, so it sorts as text
+            report TEXT NOT NULL    -- Report JSON
+        )""",
+        "CREATE INDEX checks_by_created ON checks (created DESC)",
+        """CREATE TABLE reviews (
+            check_id TEXT NOT NULL REFERENCES checks (id) ON DELETE CASCADE,
+            claim_id TEXT NOT NULL,
+            decision TEXT NOT NULL CHECK (decision IN ('ACCEPTED', 'OVERRULED')),
+            verdict TEXT NOT NULL,
+            note TEXT NOT NULL DEFAULT '',
+            reviewed_at TEXT NOT NULL,
+            PRIMARY KEY (check_id, claim_id)
+        )""",
+    ],
+}
+
+UNREADABLE = "The stored report can no longer be read (an older format, or damaged)."
+TITLE_CHARS = 80
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class HistoryError(Exception):
+    """The history file cannot be used as asked."""
+
+
+class CheckNotFound(HistoryError, KeyError):
+    """No check with that id (a KeyError, with a readable message)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else "No such check."
+
+
+class UnreadableCheck(HistoryError):
+    """The check is stored, but its report no longer validates."""
+
+
+def check_id(key: str) -> str:
+    """The history id for a report cache key: the key itself when it is a plain token
+    (as chains.pipeline.cache_key gives), else a sha256 of it."""
+    if not key:
+        raise ValueError("A check is saved under its report cache key, and the key is empty.")
+    if _PLAIN_KEY.fullmatch(key):
+        return key
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def display_title(report: Report) -> str:
+    """The article's title, or the start of its text when it has none (pasted text)."""
+    title = " ".join(report.article.title.split())
+    if title:
+        return title
+    text = " ".join(report.article.text.split())
+    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "\u2026"
+
+
+def _stamp(when: dt.datetime) -> str:
+    return utc(when).isoformat(timespec="microseconds")
+
+
+def _parse_stamp(text: str) -> dt.datetime:
+    try:
+        return utc(dt.datetime.fromisoformat(text))
+    except (TypeError, ValueError):
+        return dt.datetime.min.replace(tzinfo=dt.UTC)  # a damaged time sorts last
+
+
+def _read_report(data: str) -> Report | None:
+    try:
+        return Report.model_validate_json(data)
+    except (ValidationError, ValueError):
+        return None
+
+
+def _judged(claim: ClaimCheck) -> tuple:
+    # What a review judged: the claim and the machine verdict it accepted or overruled.
+    return (claim.text, claim.quote, claim.start, claim.end, claim.verdict)
+
+
+class History:
+    """The checks a newsroom ran and the reviews of their verdicts, in a SQLite file."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._ready = False
+        self._lock = threading.Lock()
+
+    # -- connections ---------------------------------------------------------------
+
+    def _open(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: transactions are explicit below, not started implicitly.
+        conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        try:
+            conn.execute("PRAGMA foreign_keys = ON")  # per connection: needed for CASCADE
+            self._ensure_schema(conn)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version > SCHEMA_VERSION:
+                raise HistoryError(
+                    f"{self.path} was written by a newer version (schema {version}; "
+                    f"this one knows {SCHEMA_VERSION}). Upgrade, or point "
+                    "FACTCHECK_HISTORY_PATH at another file."
+                )
+            if version < SCHEMA_VERSION:
+                conn.execute("PRAGMA journal_mode = WAL")  # persistent; not inside a transaction
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    # Re-read under the write lock: another process may have migrated meanwhile.
+                    version = conn.execute("PRAGMA user_version").fetchone()[0]
+                    for step in range(version + 1, SCHEMA_VERSION + 1):
+                        for statement in _MIGRATIONS[step]:
+                            conn.execute(statement)
+                    conn.execute(f"PRAGMA user_version = {max(version, SCHEMA_VERSION)}")
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            self._ready = True
+
+    @contextmanager
+    def _transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+        conn = self._open()
+        try:
+            # IMMEDIATE takes the write lock up front, so a read-then-write cannot fail
+            # half-way with SQLITE_BUSY when another writer got in between.
+            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+
+    # -- checks --------------------------------------------------------------------
+
+    def save(self, report: Report, key: str) -> str:
+        """Store `report` under its cache key and return the check's id.
+
+        Saving the same check again replaces the report and keeps its reviews, except
+        those of claims that changed (text, quote or machine verdict): they judged
+        something that is no longer there.
+        """
+        cid = check_id(key)
+        with self._transaction(write=True) as conn:
+            old = conn.execute("SELECT report FROM checks WHERE id = ?", (cid,)).fetchone()
+            conn.execute(
+                """INSERT INTO checks (id, article_sha256, title, url, created, report)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (id) DO UPDATE SET
+                     article_sha256 = excluded.article_sha256, title = excluded.title,
+                     url = excluded.url, created = excluded.created, report = excluded.report""",
+                (
+                    cid,
+                    report.article.sha256,
+                    display_title(report),
+                    report.article.url,
+                    _stamp(report.created),
+                    report.model_dump_json(),
+                ),
+            )
+            if old is not None:
+                self._drop_stale_reviews(conn, cid, _read_report(old[0]), report)
+        return cid
+
+    def _drop_stale_reviews(
+        self, conn: sqlite3.Connection, cid: str, old: Report | None, new: Report
+    ) -> None:
+        before = {c.id: c for c in old.claims} if old else {}
+        now = {c.id: c for c in new.claims}
+        for claim_id, review in self._reviews(conn, cid).items():
+            claim = now.get(claim_id)
+            keep = claim is not None and (
+                claim_id not in before or _judged(before[claim_id]) == _judged(claim)
+            )
+            if keep:
+                try:
+                    check_review(claim, review)
+                except ReviewError:
+                    keep = False
+            if not keep:
+                conn.execute(
+                    "DELETE FROM reviews WHERE check_id = ? AND claim_id = ?", (cid, claim_id)
+                )
+
+    def list(self, limit: int = 50, query: str = "") -> list[CheckSummary]:
+        """The newest checks first; `query` matches the title or URL (case-insensitive)."""
+        sql = """SELECT c.id, c.title, c.url, c.created, c.report,
+                   (SELECT count(*) FROM reviews r WHERE r.check_id = c.id),
+                   (SELECT count(*) FROM reviews r
+                     WHERE r.check_id = c.id AND r.decision = 'OVERRULED')
+                 FROM checks c"""
+        params: list[object] = []
+        if query.strip():
+            like = "%" + re.sub(r"([\\%_])", r"\\\1", query.strip()) + "%"
+            sql += " WHERE c.title LIKE ? ESCAPE '\\' OR c.url LIKE ? ESCAPE '\\'"
+            params += [like, like]
+        sql += " ORDER BY c.created DESC, c.rowid DESC LIMIT ?"
+        params.append(max(0, limit))
+        with self._transaction() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return [self._summary(*row) for row in rows]
+
+    @staticmethod
+    def _summary(
+        cid: str,
+        title: str,
+        url: str | None,
+        created: str,
+        data: str,
+        reviewed: int,
+        overruled: int,
+    ) -> CheckSummary:
+        summary = CheckSummary(
+            id=cid, title=title, url=url, created=_parse_stamp(created),
+            n_reviewed=reviewed, n_overruled=overruled,
+        )  # fmt: skip
+        report = _read_report(data)
+        if report is None:
+            return summary.model_copy(update={"problem": UNREADABLE})
+        return summary.model_copy(
+            update={"n_claims": len(report.claims), "counts": verdict_counts(report.claims)}
+        )
+
+    def load(self, check_id: str) -> tuple[Report, dict[str, Review]]:
+        """The stored report and its reviews by claim id."""
+        with self._transaction() as conn:
+            report = self._report(conn, check_id)
+            return report, self._reviews(conn, check_id)
+
+    def delete(self, check_id: str) -> bool:
+        """Forget a check and its reviews; False when there was no such check."""
+        with self._transaction(write=True) as conn:
+            return conn.execute("DELETE FROM checks WHERE id = ?", (check_id,)).rowcount > 0
+
+    # -- reviews -------------------------------------------------------------------
+
+    def set_review(self, check_id: str, review: Review) -> None:
+        """Record (or replace) a person's decision on one claim of a stored check.
+
+        Raises CheckNotFound, UnreadableCheck, or ReviewError when the review does not
+        fit the claim (unknown claim; accepted with another verdict; overruled with the
+        machine's own verdict).
+        """
+        with self._transaction(write=True) as conn:
+            check_review(claim_for(self._report(conn, check_id), review.claim_id), review)
+            conn.execute(
+                """INSERT INTO reviews (check_id, claim_id, decision, verdict, note, reviewed_at)
+                   VALUES (?, ?, ?, ?, ?, ?)
+                   ON CONFLICT (check_id, claim_id) DO UPDATE SET
+                     decision = excluded.decision, verdict = excluded.verdict,
+                     note = excluded.note, reviewed_at = excluded.reviewed_at""",
+                (
+                    check_id,
+                    review.claim_id,
+                    review.decision.value,
+                    review.verdict.value,
+                    review.note,
+                    _stamp(review.reviewed_at),
+                ),
+            )
+
+    def clear_review(self, check_id: str, claim_id: str) -> bool:
+        """Withdraw the decision on a claim; False when there was none."""
+        with self._transaction(write=True) as conn:
+            deleted = conn.execute(
+                "DELETE FROM reviews WHERE check_id = ? AND claim_id = ?", (check_id, claim_id)
+            )
+            return deleted.rowcount > 0
+
+    # -- rows ----------------------------------------------------------------------
+
+    @staticmethod
+    def _report(conn: sqlite3.Connection, cid: str) -> Report:
+        row = conn.execute("SELECT report FROM checks WHERE id = ?", (cid,)).fetchone()
+        if row is None:
+            raise CheckNotFound(f"No check {cid!r} in the history.")
+        report = _read_report(row[0])
+        if report is None:
+            raise UnreadableCheck(f"Check {cid!r}: {UNREADABLE} Delete it and check again.")
+        return report
+
+    @staticmethod
+    def _reviews(conn: sqlite3.Connection, cid: str) -> dict[str, Review]:
+        rows = conn.execute(
+            """SELECT claim_id, decision, verdict, note, reviewed_at FROM reviews
+               WHERE check_id = ? ORDER BY claim_id""",
+            (cid,),
+        ).fetchall()
+        reviews = {}
+        for claim_id, decision, verdict, note, reviewed_at in rows:
+            try:
+                reviews[claim_id] = Review(
+                    claim_id=claim_id,
+                    decision=Decision(decision),
+                    verdict=verdict,
+                    note=note,
+                    reviewed_at=_parse_stamp(reviewed_at),
+                )
+            except (ValidationError, ValueError):
+                # One unreadable row must not hide the others; it stays in the file.
+                log.warning("check %s: skipped an unreadable review of claim %s", cid, claim_id)
+        return reviews
