@@ -191,11 +191,12 @@ def date_mismatches(claim: str, passage: str) -> list[Mismatch]:
 
 
 def name_mismatches(claim: str, passage: str) -> list[Mismatch]:
-    passage_lower = passage.lower()
+    # Whitespace collapsed on both sides: a name broken across a line is still there.
+    passage_flat = " ".join(passage.lower().split())
     return [
         Mismatch(kind="name", claim_value=name, note="not in the passage")
         for name in sorted(_names(claim))
-        if name.lower() not in passage_lower
+        if " ".join(name.lower().split()) not in passage_flat
     ]
 
 

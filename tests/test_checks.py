@@ -76,3 +76,10 @@ def test_negation():
 def test_identical_sentences_have_no_mismatch():
     s = "The Harbour Bridge reopened to traffic on November 15, 2024, after 14 months of repairs."
     assert compare_facts(s, s) == []
+
+
+def test_a_name_broken_across_lines_is_still_in_the_passage():
+    from chains.checks import name_mismatches
+
+    assert name_mismatches("Elena Marsh won.", "Mayor Elena\nMarsh won the vote.") == []
+    assert name_mismatches("Elena Marsh won.", "Mayor Ann Lee won the vote.") != []
