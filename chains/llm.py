@@ -168,3 +168,98 @@ class UsageCounter(BaseCallbackHandler):
         self.calls += calls
         self.tokens_in += tokens_in
         self.tokens_out += tokens_out
+
+
+def check_connection(settings: Settings, *, model: BaseChatModel | None = None) -> str:
+    """Try the configured model once; a short success sentence, or ModelUnavailableError
+    (ModelFileError for a missing embedded model file) whose message says what is wrong.
+
+    Embedded: the model file must be there, and the model must load and generate a couple
+    of tokens (pass `model` to test an already loaded one instead of loading another).
+    OpenAI-compatible: list the endpoint's models with a short timeout, then make a
+    one-token call when the model is not listed. No message ever includes the API key,
+    nor a user:password part of the endpoint address.
+    """
+    import time
+    import urllib.parse
+
+    if settings.provider == "embedded":
+        from chains.embedded import EmbeddedChatModel
+        from chains.model_file import model_path
+
+        path = model_path(settings)  # ModelFileError: says what is missing and what to do
+        llm = model or EmbeddedChatModel(
+            model_path=path, model_name=settings.model, n_ctx=settings.n_ctx,
+            n_threads=settings.n_threads,
+        )  # fmt: skip
+        started = time.perf_counter()
+        try:
+            llm.invoke([("human", "Say OK.")], max_tokens=2)
+        except Exception as exc:
+            raise ModelUnavailableError(
+                f"the model file {path.name} is there but the model could not run "
+                f"({type(exc).__name__})"
+            ) from exc
+        return (
+            f"The built-in model ({path.name}) loaded and answered in "
+            f"{time.perf_counter() - started:.1f} s."
+        )
+
+    import openai
+
+    try:
+        parts = urllib.parse.urlsplit(settings.base_url or "")
+        host = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
+    except ValueError:
+        raise ModelUnavailableError("the endpoint base URL is not a valid address") from None
+    if settings.base_url and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise ModelUnavailableError("the endpoint base URL must be an http:// or https:// address")
+    service = f"the model server at {host}" if settings.base_url else "the OpenAI service"
+    if not settings.base_url and settings.api_key is None:
+        raise ModelUnavailableError(
+            "the OpenAI service needs an API key; for a local server set the endpoint base URL"
+        )
+    timeout = min(settings.request_timeout, 15.0)
+    client = openai.OpenAI(
+        base_url=settings.base_url,
+        api_key=(settings.api_key or SecretStr("not-needed")).get_secret_value(),
+        timeout=timeout,
+        max_retries=0,
+    )
+    listed: list[str] | None = None
+    try:
+        try:
+            listed = [m.id for m in client.models.list()]
+        except openai.NotFoundError:
+            listed = None  # no /models on this server: the test call below decides
+        if listed and settings.model in listed:
+            return f"Connected to {service}; it offers the model \u201c{settings.model}\u201d."
+        client.chat.completions.create(
+            model=settings.model,
+            messages=[{"role": "user", "content": "Say OK."}],
+            max_tokens=1,
+        )
+        return f"Connected to {service}; the model \u201c{settings.model}\u201d answered."
+    except (openai.AuthenticationError, openai.PermissionDeniedError) as exc:
+        raise ModelUnavailableError(
+            f"{service} refused the API key (HTTP {exc.status_code}): check the key"
+        ) from None
+    except (openai.NotFoundError, openai.BadRequestError) as exc:
+        offered = f"; it offers: {', '.join(listed[:10])}" if listed else ""
+        if isinstance(exc, openai.NotFoundError) or listed:
+            raise ModelUnavailableError(
+                f"{service} does not offer the model \u201c{settings.model}\u201d{offered}"
+            ) from None
+        raise ModelUnavailableError(
+            f"{service} refused a one-token test call (HTTP {exc.status_code})"
+        ) from None
+    except openai.RateLimitError:
+        raise ModelUnavailableError(f"{service} is busy or over its quota (HTTP 429)") from None
+    except openai.APITimeoutError:
+        raise ModelUnavailableError(f"{service} did not answer within {timeout:g} s") from None
+    except openai.APIConnectionError:
+        raise ModelUnavailableError(
+            f"could not reach {service}: check the address and that the server is running"
+        ) from None
+    except openai.APIStatusError as exc:
+        raise ModelUnavailableError(f"{service} answered HTTP {exc.status_code}") from None

@@ -34,6 +34,9 @@ class Progress:
     total: int
     message: str
     claim: ClaimCheck | None = None  # set when a claim's check is complete
+    # The report being built: its claims so far, so a caller that is interrupted (the
+    # app's Stop button) can keep and show the partial result.
+    report: Report | None = None
 
 
 @dataclass
@@ -96,6 +99,19 @@ def validate_article(article: Article, settings: Settings) -> None:
         )
 
 
+def article_info(article: Article) -> ArticleInfo:
+    """What a report keeps of the article: the text the offsets refer to, and its provenance."""
+    return ArticleInfo(
+        text=article.text,
+        title=article.title,
+        author=article.author,
+        source=article.source,
+        published=article.published,
+        url=article.url,
+        sha256=article.sha256,
+    )
+
+
 def check_article(
     article: Article,
     *,
@@ -118,13 +134,7 @@ def check_article(
         return hit.model_copy(update={"cached": True})
 
     report = Report(
-        article=ArticleInfo(
-            text=article.text,
-            title=article.title,
-            source=article.source,
-            url=article.url,
-            sha256=article.sha256,
-        ),
+        article=article_info(article),
         model=label,
         prompt_version=prompts.version,
         stages={stage: StageStats() for stage in STAGES},
@@ -132,7 +142,7 @@ def check_article(
 
     usage = UsageCounter()
     started = time.perf_counter()
-    notify(Progress("extract", 0, 1, "finding checkable claims"))
+    notify(Progress("extract", 0, 1, "finding checkable claims", report=report))
     claims, warnings = extract_claims(
         article.text,
         model,
@@ -149,7 +159,11 @@ def check_article(
             return report
         notify(
             Progress(
-                "retrieve", i - 1, len(claims), f"claim {i} of {len(claims)}: searching the archive"
+                "retrieve",
+                i - 1,
+                len(claims),
+                f"claim {i} of {len(claims)}: searching the archive",
+                report=report,
             )
         )
         started = time.perf_counter()
@@ -168,6 +182,7 @@ def check_article(
                 i - 1,
                 len(claims),
                 f"claim {i} of {len(claims)}: comparing {len(passages)} passage(s)",
+                report=report,
             )
         )
         started, usage = time.perf_counter(), UsageCounter()
@@ -179,13 +194,20 @@ def check_article(
         report.claims.append(checked)
         notify(
             Progress(
-                "compare", i, len(claims), f"claim {i} of {len(claims)} checked", claim=checked
+                "compare",
+                i,
+                len(claims),
+                f"claim {i} of {len(claims)} checked",
+                claim=checked,
+                report=report,
             )
         )
 
     if cache:
         cache.put(key, report)
-    notify(Progress("done", len(claims), len(claims), f"{len(claims)} claim(s) checked"))
+    notify(
+        Progress("done", len(claims), len(claims), f"{len(claims)} claim(s) checked", report=report)
+    )
     return report
 
 

@@ -1,0 +1,92 @@
+"""The History page: every finished check with its reviews; open one, or delete it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import streamlit as st
+
+from app_pages.common import get_history, page_settings, show_error
+from chains.render import VERDICT_SHORT, md_literal, web_url
+
+if TYPE_CHECKING:
+    from review.models import CheckSummary
+
+CONFIRM = "history_confirm_delete"  # session state: the check whose deletion awaits a yes
+
+
+def row_facts(row: CheckSummary) -> str:
+    counts = ", ".join(f"{n} {VERDICT_SHORT[v].lower()}" for v, n in row.counts.items())
+    facts = [
+        f"{row.created:%Y-%m-%d %H:%M} UTC",
+        f"{row.n_claims} claim(s)" + (f" ({counts})" if counts else ""),
+        f"{row.n_reviewed} reviewed"
+        + (f", {row.n_overruled} overruled" if row.n_overruled else ""),
+    ]
+    return " \u00b7 ".join(facts)
+
+
+def render_row(row: CheckSummary, history) -> None:
+    with st.container(border=True):
+        text, buttons = st.columns([5, 2], vertical_alignment="center")
+        with text:
+            st.markdown(f"**{md_literal(row.title or 'Untitled article')}**")
+            st.caption(md_literal(row_facts(row)))
+            if link := web_url(row.url):
+                st.markdown(f"[Original article]({link})")
+            elif row.url:
+                st.text(row.url)
+            if row.problem:
+                st.warning(md_literal(row.problem))
+        with buttons:
+            if not row.problem:
+                st.page_link(
+                    "app_pages/check.py",
+                    label="Open",
+                    icon=":material/open_in_new:",
+                    query_params={"check": row.id},
+                )
+            if st.button("Delete", key=f"delete:{row.id}"):
+                st.session_state[CONFIRM] = row.id
+        if st.session_state.get(CONFIRM) == row.id:
+            st.warning("Delete this check and its reviews? This cannot be undone.")
+            yes, no, _ = st.columns([1, 1, 4])
+            if yes.button("Yes, delete", key=f"confirm:{row.id}", type="primary"):
+                st.session_state.pop(CONFIRM, None)
+                history.delete(row.id)
+                if st.session_state.get("check_id") == row.id:  # no longer saved: no reviews
+                    st.session_state["check_id"] = None
+                st.session_state["history_flash"] = f"Deleted \u201c{row.title}\u201d."
+                st.rerun()
+            if no.button("Cancel", key=f"cancel:{row.id}"):
+                st.session_state.pop(CONFIRM, None)
+                st.rerun()
+
+
+def main() -> None:
+    settings = page_settings()
+    st.title("History")
+    st.caption(
+        "Every finished check is kept here with its reviews, newest first. "
+        "Open one to read it again, review its claims or download it."
+    )
+    if flash := st.session_state.pop("history_flash", None):
+        st.success(md_literal(flash))
+    query = st.text_input("Search history", placeholder="Words from the headline or the link")
+    try:
+        history = get_history(settings)
+        rows = history.list(limit=100, query=query)
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, settings, unexpected="The history could not be read.")
+        return
+    if not rows:
+        st.info(
+            "No checks match." if query.strip() else "No checks yet: checked articles appear here."
+        )
+    for row in rows:
+        render_row(row, history)
+    if len(rows) == 100:
+        st.caption("Showing the newest 100; search to find older checks.")
+
+
+main()
