@@ -11,6 +11,7 @@ from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from chains.checkworthy import keep_checkworthy
 from chains.compare import check_claim, judge_passages
 from chains.extract import extract_claims
 from chains.llm import UsageCounter, model_label
@@ -43,10 +44,14 @@ class Progress:
 class Prompts:
     extract: Prompt = field(default_factory=lambda: load_prompt("extract_claims"))
     judge: Prompt = field(default_factory=lambda: load_prompt("judge_stance"))
+    checkworthy: Prompt = field(default_factory=lambda: load_prompt("checkworthy"))
 
     @property
     def version(self) -> str:
-        return f"extract:{self.extract.version},judge:{self.judge.version}"
+        return (
+            f"extract:{self.extract.version},judge:{self.judge.version},"
+            f"checkworthy:{self.checkworthy.version}"
+        )
 
 
 class ReportCache:
@@ -84,6 +89,7 @@ def cache_key(
         "top_k": settings.top_k,
         "min_score": settings.min_score,
         "max_claims": settings.max_claims,
+        "min_checkworthiness": settings.min_checkworthiness,
         "archive": archive_size,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
@@ -150,7 +156,15 @@ def check_article(
         max_claims=settings.max_claims,
         config={"callbacks": [usage]},
     )
-    report.warnings += warnings
+    claims, dropped = keep_checkworthy(
+        model,
+        claims,
+        threshold=settings.min_checkworthiness,
+        prompt=prompts.checkworthy,
+        usage=usage,
+        config={"callbacks": [usage]},
+    )
+    report.warnings += warnings + dropped
     _record(report.stages["extract"], started, usage)
 
     for i, claim in enumerate(claims, 1):

@@ -4,14 +4,18 @@ A debate (ClaimBuster json or a CheckThat! 2019 tsv) is cut into windows of ``wi
 (default 8) consecutive sentences, joined with spaces into one text whose sentence
 offsets are known. ``chains.extract.extract_claims`` runs on each window; every claim's
 verbatim quote (with its offsets in the window) is mapped back to the sentences it
-overlaps. A sentence is predicted check-worthy when any quote covers it; its ranking
-score is the number of quotes covering it plus the share of its characters covered
-(0 when none), ties keeping transcript order.
+overlaps. As in the product, a quote whose check-worthiness
+(``chains.checkworthy``) is below ``settings.min_checkworthiness`` is left out. A
+sentence is predicted check-worthy when any kept quote covers it; its ranking score is
+the number of kept quotes covering it plus the share of its characters covered (0 when
+none), ties keeping transcript order. ``extraction_only`` gives the figures with every
+quote kept.
 
 ``--limit N`` samples whole windows (ceil(N / window) of them), seeded and stratified
 by the number of check-worthy sentences in the window (0, 1, 2, 3+), so that the
-sentences keep their context. What the model extracted per window is cached (the
-mapping to sentences is not, so it can change without a rerun).
+sentences keep their context. What the model extracted per window is cached, and the
+quotes' check-worthiness apart from it (the mapping to sentences is not cached, so it
+and the threshold can change without a rerun).
 
 Figures: precision, recall and F1 of the check-worthy class over all sentences scored;
 average precision per debate (over its sampled sentences in transcript order) and
@@ -31,6 +35,7 @@ from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from chains.checkworthy import checkworthiness
 from chains.extract import extract_claims
 from chains.llm import model_label
 from chains.pipeline import Prompts
@@ -118,6 +123,40 @@ def _extract(window: Window, model: BaseChatModel, prompts: Prompts, settings: S
     }
 
 
+def _score_quotes(
+    windows: Sequence[Window],
+    extracted: ResultCache,
+    model: BaseChatModel,
+    prompts: Prompts,
+    settings: Settings,
+    use_cache: bool,
+    progress: bool,
+) -> dict[str, list[float]]:
+    """Window key -> the check-worthiness of each extracted quote (cached on its own, so
+    the threshold and the check-worthiness prompt change without a new extraction)."""
+    if settings.min_checkworthiness <= 0:
+        return {w.key: [1.0] * len((extracted.get(w.key) or {}).get("claims", [])) for w in windows}
+    config = {
+        "model": model_label(model),
+        "checkworthy_prompt": prompts.checkworthy.version,
+        "code": code_version("chains.checkworthy"),
+    }
+    cache = ResultCache.for_run(
+        settings.cache_dir / "eval" if use_cache else None, "checkworthiness-quotes", config
+    )
+    todo = [w for w in windows if w.key not in cache]
+    bar = ProgressLine(len(windows), "quotes", enabled=progress, done=len(windows) - len(todo))
+    for w in todo:
+        quotes = (extracted.get(w.key) or {}).get("quotes", [])
+        cache.put(
+            w.key,
+            {"scores": [checkworthiness(model, q, prompt=prompts.checkworthy) for q in quotes]},
+        )
+        bar.update()
+    bar.close()
+    return {w.key: (cache.get(w.key) or {}).get("scores", []) for w in windows}
+
+
 def score_sentences(gold: dict[str, list[int]], scores: dict[str, list[float]]) -> dict[str, Any]:
     """P/R/F1 of the positive class, AP per debate, MAP and ROC-AUC."""
     flat_gold = [g for d in gold for g in gold[d]]
@@ -170,15 +209,20 @@ def run_checkworthiness(
         cache.put(w.key, record)
         bar.update(note=f"{len(record['claims'])} claim(s)")
     bar.close()
+    worthiness = _score_quotes(windows, cache, model, prompts, settings, use_cache, progress)
 
     gold: dict[str, list[int]] = {}
     scores: dict[str, list[float]] = {}
+    unfiltered: dict[str, list[float]] = {}
     heuristic: dict[str, list[float]] = {}
+    threshold = settings.min_checkworthiness
     for w in windows:  # in debate and transcript order (the sample keeps input order)
         _, spans = w.text()
-        record = cache.get(w.key) or {}
+        claims = (cache.get(w.key) or {}).get("claims", [])
+        kept = [c for c, p in zip(claims, worthiness[w.key], strict=True) if p >= threshold]
         gold.setdefault(w.debate, []).extend(s.label for s in w.sentences)
-        scores.setdefault(w.debate, []).extend(sentence_scores(spans, record.get("claims", [])))
+        scores.setdefault(w.debate, []).extend(sentence_scores(spans, kept))
+        unfiltered.setdefault(w.debate, []).extend(sentence_scores(spans, claims))
         heuristic.setdefault(w.debate, []).extend(
             baselines.checkworthiness_score(s.text) for s in w.sentences
         )
@@ -195,6 +239,9 @@ def run_checkworthiness(
     result |= {"windows": len(windows), "window": window, "debates": len(gold)}
     result |= score_sentences(gold, scores)
     result["predicted_positive"] = sum(s > 0 for d in scores.values() for s in d)
+    result["min_checkworthiness"] = threshold
+    every = score_sentences(gold, unfiltered)
+    result["extraction_only"] = {k: every[k] for k in ("precision", "recall", "f1", "map")}
     base = score_sentences(gold, heuristic)
     result["baseline"] = {"name": "number-or-entity"} | {
         k: base[k] for k in ("precision", "recall", "f1", "map", "roc_auc")

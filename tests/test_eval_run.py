@@ -27,7 +27,7 @@ from eval.run_retrieval import fuse, minmax, query_text, run_retrieval
 from eval.run_verdicts import STANCE_TO_VERDICT, VerdictOptions, run_verdicts
 from eval.verdict_evidence import Similarity, given_passages
 from settings import Settings
-from tests.fakes import LabelModel, QueuedChatModel
+from tests.fakes import LabelModel, QueuedChatModel, asks_checkworthiness
 from vectorstore.embeddings import MiniLMEmbeddings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -293,13 +293,25 @@ def test_checkworthiness_run_scores_and_caches(settings) -> None:
     assert {"n", "precision", "recall", "f1", "map", "seconds", "model", "prompt_version"} <= (
         result.keys()
     )
-    assert result["n"] == 5 and result["windows"] == 3 and len(model.calls) == 3
+    extractions = [c for c in model.calls if not asks_checkworthiness(c["messages"])]
+    assert result["n"] == 5 and result["windows"] == 3 and len(extractions) == 3
+    assert len(model.calls) == 3 + 2  # and one check-worthiness question per quote
     assert result["precision"] == 1.0 and result["recall"] == 1.0
     assert result["average_precision"] == {"claimbuster": 1.0}
     assert result["baseline"]["name"] == "number-or-entity"
     silent = QueuedChatModel()
     again = run_checkworthiness(data, model=silent, settings=settings, window=2, progress=False)
     assert silent.calls == [] and again["cached"] == 3 and again["f1"] == result["f1"]
+
+
+def test_quotes_below_the_checkworthiness_threshold_are_not_predicted(settings) -> None:
+    data = FIXTURES / "claimbuster-sample.json"
+    first = run_checkworthiness(data, model=extractor(), settings=settings, window=2)
+    model = extractor()
+    model.not_checkable = ["voted"]  # one of the two check-worthy sentences
+    fresh = settings.model_copy(update={"cache_dir": settings.cache_dir / "other"})
+    result = run_checkworthiness(data, model=model, settings=fresh, window=2, progress=False)
+    assert result["recall"] < first["recall"] and result["extraction_only"]["recall"] == 1.0
 
 
 def test_checkworthiness_limit_samples_whole_windows(settings) -> None:

@@ -72,13 +72,33 @@ def test_report_verdicts_progress_and_usage(tmp_path):
     assert [c.verdict for c in report.claims] == [Verdict.SUPPORTED, Verdict.NOT_IN_ARCHIVE]
     for c in report.claims:
         assert report.article.text[c.start : c.end] == c.quote
-    assert report.stages["extract"].model_calls == 1
+    assert report.stages["extract"].model_calls == 1 + 2  # extraction + check-worthiness each
     assert report.stages["compare"].model_calls == 2  # label probabilities + reason
     assert report.stages["compare"].tokens_in > 0
     assert [e.stage for e in events if e.claim] == ["compare", "compare"]
     assert events[-1].stage == "done"
     article_id = article_from_text(TEXT).id
     assert all(where == {"article_id": {"$ne": article_id}} for _, where in archive.queries)
+
+
+def test_claims_that_are_not_checkable_are_left_out_with_a_warning(tmp_path):
+    model = make_model()
+    model.not_checkable = ["park"]
+    report = check_article(
+        article_from_text(TEXT),
+        model=model,
+        store=store(),
+        settings=Settings(store_dir=tmp_path, min_score=0.35),
+    )
+    assert [c.quote for c in report.claims] == ["The council approved $42 million for the bridge."]
+    assert any("not checkable" in w for w in report.warnings)
+    kept_all = check_article(
+        article_from_text(TEXT),
+        model=make_model(),
+        store=store(),
+        settings=Settings(store_dir=tmp_path, min_score=0.35, min_checkworthiness=0),
+    )
+    assert len(kept_all.claims) == 2
 
 
 def test_cache_returns_the_same_report_without_the_model(tmp_path):

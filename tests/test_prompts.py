@@ -7,6 +7,7 @@ SAMPLE_VALUES = {
     "max_claims": "5",
     "claim": "x",
     "passage": "y",
+    "sentence": "z",
 }
 
 
