@@ -38,6 +38,18 @@ RELATED = 0.4  # below this the passage's sentences are about something else
 # "supports" is taken as argmax: a floor there cost SummEdits recall of consistent
 # summaries (balanced accuracy 0.78 argmax vs 0.71 with a 0.6 floor, 37 items).
 MIN_MODEL_PROBABILITY = 0.6
+# The small model leans to "contradicts" (DESIGN.md): its label probabilities are
+# reweighted before the argmax. SummEdits-news dev, 133 summaries: balanced accuracy
+# 0.70 with the plain argmax, 0.77 / 0.80 / 0.76 with "supports" from P >= 0.2 / 0.25 /
+# 0.3 of the raw probability; a weight of 3 puts the line near 0.25.
+LABEL_WEIGHTS = {"SUPPORTS": 3.0, "CONTRADICTS": 1.0, "NEUTRAL": 1.0}
+
+
+def calibrated(probs: dict[str, float]) -> dict[str, float]:
+    """The model's label probabilities reweighted by ``LABEL_WEIGHTS`` and renormalised."""
+    weighted = {k: p * LABEL_WEIGHTS.get(k, 1.0) for k, p in probs.items()}
+    total = sum(weighted.values()) or 1.0
+    return {k: w / total for k, w in weighted.items()}
 
 
 class Judgement(BaseModel):
@@ -64,6 +76,7 @@ def judge(
     probs, evaluated = scorer([*messages, AIMessage(content=prefix)], LABELS)
     if usage is not None:
         usage.add(calls=1, tokens_in=evaluated)
+    probs = calibrated(probs)
     label = max(probs, key=probs.__getitem__)
     if label == Stance.NEUTRAL:
         return Stance.NEUTRAL, probs[label], ""  # nothing to explain; saves a generation
@@ -121,7 +134,9 @@ def checked_stance(
     stance: Stance, facts: FactCheck, probability: float | None = None
 ) -> tuple[Stance, str]:
     """The model's stance, overruled where the checks contradict it; says why."""
-    missing = [m for m in facts.mismatches if m.kind in {"number", "name", "date"}]
+    # Names are not vetoed: capitalised words in a paraphrase ("Australian", a title)
+    # are often not in the passage as such (SummEdits: the name veto cost 0.06).
+    missing = [m for m in facts.mismatches if m.kind in {"number", "date"}]
     if stance is Stance.SUPPORTS and missing:
         return Stance.NEUTRAL, f"{missing[0].claim_value} is not in the passage"
     # The small model sees contradictions everywhere; one needs a sentence that makes
