@@ -113,6 +113,27 @@ class ResultCache:
             fh.flush()
 
 
+def earlier_records(
+    folder: Path | None, task: str, config: Mapping[str, Any], differing: str = "code"
+) -> dict[str, dict[str, Any]]:
+    """Records of earlier runs whose configuration equals ``config`` except ``differing``
+    (the code that turns the model's answers into predictions), newest file winning:
+    their recorded model answers can be replayed instead of asking the model again."""
+    if folder is None or not Path(folder).is_dir():
+        return {}
+    wanted = {k: v for k, v in config.items() if k != differing}
+    found: dict[str, dict[str, Any]] = {}
+    for path in sorted(Path(folder).glob(f"{task}-*.jsonl"), key=lambda f: f.stat().st_mtime):
+        with path.open(encoding="utf-8") as fh:
+            try:
+                head = json.loads(fh.readline()).get("config", {})
+            except (json.JSONDecodeError, AttributeError):
+                continue
+        if {k: v for k, v in head.items() if k != differing} == wanted:
+            found |= ResultCache(path).records
+    return found
+
+
 class ProgressLine:
     """``label done/total elapsed eta`` on stderr; in place on a terminal."""
 

@@ -44,7 +44,15 @@ from chains.models import Claim, Stance
 from chains.pipeline import Prompts
 from chains.retrieve import retrieve
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
-from eval.harness import ProgressLine, ResultCache, code_version, header, path_hash, rounded
+from eval.harness import (
+    ProgressLine,
+    ResultCache,
+    code_version,
+    earlier_records,
+    header,
+    path_hash,
+    rounded,
+)
 from eval.verdict_evidence import Similarity, given_passages, maybe_archive, own_articles
 from eval.verdict_scoring import score_verdicts
 from settings import Settings
@@ -99,6 +107,43 @@ class _ProbabilityRecorder:
             return probs, evaluated
 
         return label_probabilities
+
+
+class _Replay:
+    """The chat model, but label questions about a passage whose answer an earlier run
+    recorded are answered from that record (see ``earlier_records``): a change to the
+    checks or the decision rule is rescored without asking the model again."""
+
+    def __init__(self, model: BaseChatModel, recorded: list[tuple[str, dict[str, float]]]):
+        self._model = model
+        self._recorded = recorded
+        self.replayed = 0
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._model, name)
+        if name != "label_probabilities":
+            return attr
+
+        def label_probabilities(messages, labels):
+            asked = [m for m in messages if isinstance(m, HumanMessage)][-1:]
+            question = str(asked[0].content) if asked else ""
+            for text, probs in self._recorded:
+                if text in question and set(probs) == set(labels):
+                    self.replayed += 1
+                    return dict(probs), 0
+            return attr(messages, labels)
+
+        return label_probabilities
+
+
+def recorded_answers(
+    passages: Sequence[Passage], record: dict[str, Any] | None
+) -> list[tuple[str, dict[str, float]]]:
+    """(passage text, label probabilities) an earlier record holds for these passages."""
+    probs = (record or {}).get("probabilities") or []
+    if len(probs) != len(passages):
+        return []
+    return [(p.text, pr) for p, pr in zip(passages, probs, strict=True) if pr]
 
 
 def judge_item(
@@ -196,6 +241,8 @@ def run_verdicts(
     folder = settings.cache_dir / "eval" if use_cache else None
     cache = ResultCache.for_run(folder, "verdicts", config)
     todo = [item for item in items if item.id not in cache]
+    earlier = earlier_records(folder, "verdicts", config) if todo else {}
+    replayed = 0
     with maybe_archive(
         end_to_end and bool(todo),
         all_items,
@@ -218,14 +265,16 @@ def run_verdicts(
                 passages = given_passages(
                     item, similarity, chunk_chars=settings.chunk_chars, top=options.passages
                 )
+            replay = _Replay(model, recorded_answers(passages, earlier.get(item.id)))
             record = judge_item(
-                model,
+                replay,  # type: ignore[arg-type]
                 item,
                 passages,
                 prompts=prompts,
                 pairs=options.view == "pairs",
                 reasons=options.reasons,
             )
+            replayed += replay.replayed
             if store is not None:
                 record["evidence_found"] = bool(own_articles(item) & set(record["articles"]))
             cache.put(item.id, record)
@@ -257,6 +306,7 @@ def run_verdicts(
             for item, record in zip(items, records, strict=True)
         ]
     result["cached"] = len(items) - len(todo)
+    result["replayed_answers"] = replayed
     result["cache_file"] = str(cache.path) if cache.path else None
     result["seconds"] = round(time.perf_counter() - started, 2)
     return rounded(result)

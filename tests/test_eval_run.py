@@ -144,6 +144,18 @@ def test_an_interrupted_run_resumes_where_it_stopped(settings, embeddings) -> No
     assert len([c for c in resumed_model.calls if "claim" in c]) == 3 - resumed["cached"]
 
 
+def test_a_change_to_the_deciding_code_replays_the_recorded_answers(
+    settings, embeddings, monkeypatch
+) -> None:
+    first = summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings)
+    monkeypatch.setattr("eval.run_verdicts.code_version", lambda *modules: "changed")
+    silent = RuleJudge(responses=[lambda m: "a reason"] * 10)  # no labels: asking fails
+    again = summedits(silent, settings, embeddings)
+    assert again["cached"] == 0 and again["replayed_answers"] >= 1
+    assert not [c for c in silent.calls if "labels" in c]
+    assert again["balanced_accuracy"] == first["balanced_accuracy"]
+
+
 def test_cache_key_changes_with_the_mode_and_options(settings, embeddings) -> None:
     summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings)
     again = summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings, passages=1)
