@@ -184,8 +184,12 @@ def run_check(article: Article, settings: Settings) -> tuple[Report, str] | None
 
     stop = st.empty()
     stop.button("Stop", key="stop", help="End the check; the claims checked so far are kept.")
-    status = st.status("Finding claims\u2026", expanded=True)
-    bar = status.progress(0.0, text="Starting (the first check also loads the model)\u2026")
+    status = st.status("Finding claims\u2026", expanded=False)
+    # Outside the status box, which the browser may keep collapsed: the bar and the
+    # claims as they are finished stay in view.
+    bar = st.progress(0.0, text="Starting (the first check also loads the model)\u2026")
+    finished = st.empty()
+    lines: list[str] = []
     running: dict = {"report": None, "total": 0}
 
     def progress(p: Progress) -> None:
@@ -202,7 +206,8 @@ def run_check(article: Article, settings: Settings) -> tuple[Report, str] | None
         status.update(label=label)
         bar.progress(min(1.0, fraction), text=md_literal(p.message))
         if p.claim is not None:
-            status.markdown(md_literal(claim_label(p.done, p.claim)))
+            lines.append(f"- {md_literal(claim_label(p.done, p.claim))}")
+            finished.markdown("\n".join(lines))
 
     try:
         store = get_store(settings)
@@ -226,7 +231,8 @@ def run_check(article: Article, settings: Settings) -> tuple[Report, str] | None
         show_error(exc, settings)
         return None
     st.session_state.pop("running", None)
-    stop.empty()
+    for element in (stop, bar, finished):
+        element.empty()
     status.update(label=done_label(report), state="complete", expanded=False)
     return report, key
 
