@@ -2,13 +2,15 @@
 PY := .venv/bin/python
 RUFF := .venv/bin/ruff
 
-.PHONY: help setup app test test-fast lint format bench ingest-demo clean-store
+.PHONY: help setup app test test-fast test-browser notebooks lint format bench ingest-demo clean-store
 
 help:
 	@echo "setup        create .venv, build/install llama-cpp-python, prepare the model, load the demo archive"
 	@echo "app          setup, then serve the app on http://127.0.0.1:\$${PORT:-8501}"
 	@echo "test         setup, ruff, then every test (unit and integration)"
 	@echo "test-fast    unit tests only: pytest -m \"not integration\""
+	@echo "test-browser the Playwright tests in tests/browser (Debian chromium, the real model)"
+	@echo "notebooks    run notebooks/*.ipynb under nbmake (FACTCHECK_NB_LIMIT items, default 4)"
 	@echo "lint         ruff check and ruff format --check"
 	@echo "format       ruff format and ruff check --fix"
 	@echo "bench        bench/bench_ingest.py and bench/bench_check.py (print JSON figures)"
@@ -27,6 +29,14 @@ test:
 test-fast:
 	FACTCHECK_SKIP_DEMO=1 bash scripts/setup.sh
 	$(PY) -m pytest -m "not integration"
+
+test-browser:
+	FACTCHECK_SKIP_DEMO=1 bash scripts/setup.sh
+	$(PY) -m pytest tests/browser
+
+notebooks:
+	FACTCHECK_SKIP_DEMO=1 bash scripts/setup.sh
+	$(PY) -m pytest notebooks
 
 lint:
 	$(RUFF) check .

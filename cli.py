@@ -176,7 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--reasons", action="store_true", help="verdicts: also write the reasons")
     p.add_argument("--method", choices=["dense", "bm25", "hybrid"], default="hybrid")
-    p.add_argument("--weight", type=float, default=0.8, help="hybrid: weight of dense scores")
+    p.add_argument(
+        "--weight", type=float, help="retrieval hybrid: weight of dense scores (default 0.7)"
+    )
     p.add_argument("--claims", metavar="PATH", help="CLEF verified_claims.docs.tsv")
     p.add_argument("--window", type=int, default=8, metavar="N", help="sentences per window")
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")

@@ -44,6 +44,10 @@ class Settings(BaseSettings):
     # Checking
     top_k: int = Field(4, ge=1, le=20)
     min_score: float = Field(0.4, ge=0.0, le=1.0)  # below this a passage is unrelated
+    # How passages are ranked: dense + BM25 fused (hybrid), or either alone; score and
+    # min_score stay the dense similarity. hybrid_weight: the dense share of the fusion.
+    retrieval: Literal["dense", "bm25", "hybrid"] = "hybrid"
+    hybrid_weight: float = Field(0.7, ge=0.0, le=1.0)
     max_article_chars: int = 60_000
     max_claims: int = 25
     # Extracted claims whose sentence scores below this as check-worthy are left out

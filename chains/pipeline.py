@@ -187,6 +187,8 @@ def check_article(
             top_k=settings.top_k,
             min_score=settings.min_score,
             exclude_article=article.id,
+            method=settings.retrieval,
+            weight=settings.hybrid_weight,
         )
         report.stages["retrieve"].seconds += time.perf_counter() - started
 

@@ -30,7 +30,7 @@ def run_eval(
     passages: int = 0,
     reasons: bool = False,
     method: str = "hybrid",
-    weight: float = 0.8,
+    weight: float | None = None,  # retrieval hybrid: None = the runner's default
     claims: str | Path | None = None,
     window: int = 8,
     use_cache: bool = True,

@@ -259,7 +259,12 @@ def run_verdicts(
             if store is not None:
                 claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=0)
                 passages = retrieve(
-                    store, claim, top_k=settings.top_k, min_score=settings.min_score
+                    store,
+                    claim,
+                    top_k=settings.top_k,
+                    min_score=settings.min_score,
+                    method=settings.retrieval,
+                    weight=settings.hybrid_weight,
                 )
             else:
                 passages = given_passages(

@@ -3,6 +3,8 @@
 #   .venv with pinned pip, requirements.txt and the --no-deps requirements;
 #   llama-cpp-python built once with portable CPU flags and cached as a wheel;
 #   the embedded model joined and verified (python -m chains.model_file);
+#   Debian's chromium for the browser tests (tests/browser), when /usr/bin/chromium is
+#   missing and apt is usable (skipped when FACTCHECK_SKIP_BROWSER is set);
 #   the demo archive loaded into the configured store when it is empty
 #   (skipped when FACTCHECK_SKIP_DEMO is set).
 # Idempotent: a second run with nothing changed takes a few seconds.
@@ -130,6 +132,52 @@ fi
 # --- the embedded model --------------------------------------------------------------
 MODEL="$("$VPY" -m chains.model_file)" || die "the embedded model could not be prepared"
 say "model $MODEL"
+
+# --- chromium for the browser tests ---------------------------------------------------
+# Playwright never downloads a browser here: tests/browser drives Debian's chromium.
+CHROMIUM=/usr/bin/chromium
+case "${FACTCHECK_SKIP_BROWSER:-}" in
+"" | 0 | false | no)
+    if [[ -x "$CHROMIUM" ]]; then
+        say "chromium present ($CHROMIUM)"
+    else
+        APT=()
+        if ! command -v apt-get >/dev/null; then
+            APT_WHY="apt-get is not available"
+        elif [[ "$(id -u)" == 0 ]]; then
+            APT=(env DEBIAN_FRONTEND=noninteractive apt-get)
+        elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+            APT=(sudo -n env DEBIAN_FRONTEND=noninteractive apt-get)
+        else
+            APT_WHY="not root and sudo needs a password"
+        fi
+        if [[ ${#APT[@]} -gt 0 ]]; then
+            APT_LOG="$(mktemp "${TMPDIR:-/tmp}/factcheck-apt.XXXXXX")"
+            say "installing Debian's chromium for the browser tests (apt-get; log: $APT_LOG)"
+            # The package lists are refreshed only when the install fails for lack of them.
+            if ! "${APT[@]}" install -y --no-install-recommends chromium >"$APT_LOG" 2>&1 &&
+                grep -qE 'Unable to locate package|has no installation candidate' "$APT_LOG"; then
+                say "no package lists: apt-get update, then the install again"
+                "${APT[@]}" update >>"$APT_LOG" 2>&1 || true
+                "${APT[@]}" install -y --no-install-recommends chromium >>"$APT_LOG" 2>&1 || true
+            fi
+            if [[ -x "$CHROMIUM" ]]; then
+                rm -f "$APT_LOG"
+                say "chromium installed ($("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM"))"
+            else
+                tail -n 20 "$APT_LOG" >&2
+                APT_WHY="apt-get install chromium failed (log: $APT_LOG)"
+            fi
+        fi
+        if [[ ! -x "$CHROMIUM" ]]; then
+            printf 'setup: WARNING: %s is missing and could not be installed: %s.\n' \
+                "$CHROMIUM" "$APT_WHY" >&2
+            printf 'setup: WARNING: the browser tests (tests/browser) will fail; install chromium, or set FACTCHECK_SKIP_BROWSER=1 to skip them.\n' >&2
+        fi
+    fi
+    ;;
+*) say "chromium skipped (FACTCHECK_SKIP_BROWSER=$FACTCHECK_SKIP_BROWSER): the browser tests will be skipped" ;;
+esac
 
 # --- demo archive ---------------------------------------------------------------------
 case "${FACTCHECK_SKIP_DEMO:-}" in

@@ -23,7 +23,6 @@ from eval import harness
 from eval.command import render_text, run_eval
 from eval.datasets import read_verdicts
 from eval.run_checkworthiness import Window, make_windows, run_checkworthiness, sentence_scores
-from eval.run_retrieval import fuse, minmax, query_text, run_retrieval
 from eval.run_verdicts import STANCE_TO_VERDICT, VerdictOptions, run_verdicts
 from eval.verdict_evidence import Similarity, given_passages
 from settings import Settings
@@ -341,31 +340,7 @@ def test_checkworthiness_limit_samples_whole_windows(settings) -> None:
 # ----------------------------------------------------------------- retrieval
 
 
-def test_retrieval_methods_on_the_fixture(settings, embeddings) -> None:
-    results = {
-        m: run_retrieval(CLEF, settings=settings, method=m, embeddings=embeddings)
-        for m in ("dense", "bm25", "hybrid")
-    }
-    for result in results.values():
-        assert {"n", "map_at_5", "mrr", "recall_at_1", "recall_at_5", "recall_at_10"} <= (
-            result.keys()
-        )
-        assert result["n"] == 2 and result["map_at_5"] == approx(1.0)
-    assert results["dense"]["embeddings_cached"] is False
-    assert results["hybrid"]["embeddings_cached"] is True  # the vectors were cached on disk
-    assert results["bm25"]["model"] == "bm25"
-
-
-def test_fusion_helpers() -> None:
-    import numpy as np
-
-    assert minmax(np.array([[1.0, 3.0, 2.0], [5.0, 5.0, 5.0]])).tolist() == [
-        [0.0, 1.0, 0.5],
-        [0.0, 0.0, 0.0],
-    ]
-    fused = fuse(np.array([[0.0, 1.0]]), np.array([[10.0, 0.0]]), weight=0.8)
-    assert fused.tolist() == [[approx(0.2), approx(0.8)]]
-    assert query_text("Look pic.twitter.com/x1 and https://t.co/abc now") == "Look and now"
+# The retrieval runner's own tests are in tests/test_run_retrieval.py.
 
 
 # ---------------------------------------------------------- harness and CLI

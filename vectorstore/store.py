@@ -4,20 +4,29 @@ Every chunk carries its article's metadata, so per-article facts (titles, source
 range, chunk counts) are derived from the chunks themselves: there is no second database
 to keep in step. The same code runs embedded (PersistentClient) or against a Chroma server
 (HttpClient), chosen by settings.
+
+``search`` is the dense search (Chroma's nearest neighbours); ``search_hybrid`` adds BM25
+over the chunk texts (``vectorstore.lexical``), from an index built in memory on first use
+and rebuilt when the collection's count changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import chromadb
 import chromadb.config
+import numpy as np
 from chromadb.api import ClientAPI
 
 from settings import Settings
+from vectorstore import lexical
 from vectorstore.embeddings import MiniLMEmbeddings
 from vectorstore.models import Article, Passage
 
@@ -25,6 +34,7 @@ if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
 _PAGE = 5000  # rows per metadata read: keeps memory flat on large archives
+_FILTER_ROUNDS = 5  # batches of BM25 candidates checked against a `where` filter
 _WRITE_BATCH = 256
 
 
@@ -60,6 +70,45 @@ def article_metadata(article: Article) -> dict[str, Any]:
         # An int so that `where` can filter date ranges ($gte/$lt work on numbers only).
         meta["published_day"] = int(article.published.strftime("%Y%m%d"))
     return meta
+
+
+def _unit(value: float) -> float:
+    return min(1.0, max(0.0, float(value)))
+
+
+@dataclass(frozen=True)
+class LexicalIndex:
+    """BM25 over a collection's chunk texts as they were when ``count`` was read."""
+
+    count: int
+    ids: list[str]
+    row_of: dict[str, int]
+    bm25: lexical.BM25Index
+    seconds: float
+
+    @classmethod
+    def build(cls, collection: Any, count: int) -> LexicalIndex:
+        """Read every chunk's text (in pages of ``_PAGE``) and index it."""
+        started = time.perf_counter()
+        ids: list[str] = []
+
+        def tokens() -> Iterator[list[str]]:  # streamed: no list of every chunk's tokens
+            offset = 0
+            while True:
+                page = collection.get(include=["documents"], limit=_PAGE, offset=offset)
+                ids.extend(page["ids"])
+                yield from (lexical.tokenize(doc or "") for doc in page["documents"] or [])
+                if len(page["ids"]) < _PAGE:
+                    return
+                offset += _PAGE
+
+        bm25 = lexical.BM25Index(tokens())
+        row_of = {cid: row for row, cid in enumerate(ids)}
+        return cls(count, ids, row_of, bm25, time.perf_counter() - started)
+
+
+_LEXICAL: dict[str, LexicalIndex] = {}  # collection id -> its index (one per collection)
+_LEXICAL_LOCK = threading.Lock()
 
 
 def passage_from_chunk(
@@ -162,6 +211,117 @@ class ArchiveStore:
             for cid, doc, meta, dist in rows
         ]
         return sorted(passages, key=lambda p: p.score or 0.0, reverse=True)
+
+    # --- lexical and hybrid search -----------------------------------------------------------
+
+    def lexical_index(self) -> LexicalIndex:
+        """BM25 over every chunk's text: built on first use, rebuilt when the count changes.
+
+        Shared by every ArchiveStore on the same collection in this process. Building
+        reads all chunk texts (paged) and tokenizes them: see ``LexicalIndex.build``.
+        """
+        key = str(self.collection.id)
+        with _LEXICAL_LOCK:
+            count = self.count()
+            cached = _LEXICAL.get(key)
+            if cached is None or cached.count != count:
+                cached = _LEXICAL[key] = LexicalIndex.build(self.collection, count)
+            return cached
+
+    def search_hybrid(
+        self,
+        query: str,
+        k: int,
+        where: dict | None = None,
+        *,
+        method: str = "hybrid",
+        weight: float = lexical.DEFAULT_WEIGHT,
+        pool: int = lexical.POOL,
+    ) -> list[Passage]:
+        """The k best chunks by ``method`` ("dense", "bm25" or "hybrid"), best first.
+
+        hybrid: the ``pool`` nearest chunks (Chroma) and the ``pool`` best by BM25 are
+        joined and ranked by ``lexical.fuse``; bm25: the BM25 best alone. ``where``
+        filters both sides (Chroma applies it to the BM25 candidates too). Whatever the
+        method, ``score`` stays the cosine similarity to the query in 0..1, the floor
+        ``min_score`` is compared with: the fusion only decides the order and the top k.
+        """
+        if method == "dense":
+            return self.search(query, k, where)
+        if method not in ("bm25", "hybrid"):
+            raise ValueError(f"unknown retrieval method {method!r}")
+        total = self.count()
+        if k < 1 or not query.strip() or total == 0:
+            return []
+        n = max(k, pool)
+        vector = self.embedding.encode([query])[0]
+        found: dict[str, tuple[str, dict[str, Any], float]] = {}  # id -> text, meta, cosine
+        if method == "hybrid":
+            result = self.collection.query(
+                query_embeddings=[vector],
+                n_results=min(n, total),
+                where=where or None,
+                include=["documents", "metadatas", "distances"],
+            )
+            rows = zip(
+                result["ids"][0], result["documents"][0], result["metadatas"][0],
+                result["distances"][0], strict=True,
+            )  # fmt: skip
+            for cid, doc, meta, dist in rows:
+                found[cid] = (doc or "", dict(meta or {}), 1.0 - float(dist))
+        index = self.lexical_index()
+        bm25 = index.bm25.scores(query)
+        lexical_ids = self._lexical_candidates(index, bm25, n, where, vector, found)
+        ids = list(found) if method == "hybrid" else lexical_ids
+        if not ids:
+            return []
+        cosine = np.array([found[cid][2] for cid in ids])
+        sparse = np.array(
+            [bm25[r] if (r := index.row_of.get(cid)) is not None else 0.0 for cid in ids]
+        )
+        fused = lexical.fuse(cosine, sparse, weight) if method == "hybrid" else sparse
+        order = sorted(range(len(ids)), key=lambda i: (-fused[i], -cosine[i], ids[i]))[:k]
+        return [
+            passage_from_chunk(ids[i], found[ids[i]][0], found[ids[i]][1], _unit(cosine[i]))
+            for i in order
+        ]
+
+    def _lexical_candidates(
+        self,
+        index: LexicalIndex,
+        bm25: np.ndarray,
+        n: int,
+        where: dict | None,
+        vector: np.ndarray,
+        found: dict[str, tuple[str, dict[str, Any], float]],
+    ) -> list[str]:
+        """The ``n`` best chunks by BM25 that pass ``where``, added to ``found``.
+
+        Candidates are checked in batches of ``n`` (at most ``_FILTER_ROUNDS`` of them)
+        by asking Chroma for those ids under ``where``, so the filter means exactly what
+        it means for the dense side; their cosine comes from their stored vectors.
+        """
+        ranked = index.bm25.top(bm25, len(bm25))
+        kept: list[str] = []
+        for lo in range(0, min(len(ranked), n * _FILTER_ROUNDS), n):
+            batch = [index.ids[r] for r in ranked[lo : lo + n]]
+            # Everything in ``found`` already passed ``where`` (dense hits, earlier batches).
+            missing = [cid for cid in batch if cid not in found]
+            if missing:
+                got = self.collection.get(
+                    ids=missing,
+                    where=where or None,
+                    include=["documents", "metadatas", "embeddings"],
+                )
+                rows = zip(
+                    got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
+                )
+                for cid, doc, meta, emb in rows:
+                    found[cid] = (doc or "", dict(meta or {}), float(np.dot(vector, emb)))
+            kept += [cid for cid in batch if cid in found][: n - len(kept)]
+            if len(kept) >= n or not where:
+                break
+        return kept
 
     def get_article_passages(self, article_id: str) -> list[Passage]:
         """An article's chunks in text order."""
