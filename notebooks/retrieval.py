@@ -49,10 +49,12 @@ from eval.verdict_evidence import archive_for, own_articles
 from settings import Settings
 from vectorstore import lexical
 from vectorstore.embeddings import MiniLMEmbeddings
+from vectorstore.ingest import load_file
 
 LIMIT = int(os.environ.get("FACTCHECK_NB_LIMIT", "0")) or None
 # BBC distractors in each chunk-size archive (embedding all 2,225 three times is slow).
 DISTRACTORS = int(os.environ.get("FACTCHECK_NB_DISTRACTORS", "500"))
+HEADLINES = 200  # BBC headlines asked (each archive holds their articles)
 EVAL_DIR = Path(os.environ.get("FACTCHECK_EVAL_DIR", ROOT.parent / "shared" / "eval"))
 FIXTURES = ROOT / "tests" / "fixtures" / "eval"
 settings = Settings()
@@ -168,12 +170,14 @@ ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
-# ## Chunk size: does a summary find its own article?
+# ## Chunk size: does a claim find its own article?
 #
-# Each archive holds the SummEdits-news articles and BBC 2005 distractors (the first
-# line of a BBC file is its title), cut at `chunk_chars`. The query is a summary, the
-# relevant document its article; passages are turned into a ranking of articles (the
-# first passage of each), scored like CLEF.
+# Each archive holds the SummEdits-news articles and BBC 2005 articles, cut at
+# `chunk_chars`. Two query sets: each SummEdits summary (relevant: its article; only four
+# articles, from 2023, so an easy test), and each BBC headline (relevant: its article,
+# whose indexed text leaves the headline out; harder: hundreds of articles on the same
+# five topics). Passages are turned into a ranking of articles (the first passage of
+# each), scored like CLEF.
 
 # %%
 items = read_summedits(SUMMEDITS)
@@ -186,8 +190,18 @@ n_distractors = min(LIMIT or DISTRACTORS, len(bbc_files))
 if n_distractors < len(bbc_files):
     step = len(bbc_files) // n_distractors if n_distractors else 1
     bbc_files = bbc_files[::step][:n_distractors]  # spread over the five topics
-queries = {item.id: item.claim for item in items}
-relevant = {item.id: own_articles(item) for item in items}
+QUERY_SETS = {
+    "summedits": (
+        {item.id: item.claim for item in items},
+        {item.id: own_articles(item) for item in items},
+    ),
+    "bbc headlines": ({}, {}),
+}
+n_headlines = min(LIMIT or HEADLINES, len(bbc_files))
+for path in bbc_files[:: max(1, len(bbc_files) // max(n_headlines, 1))][:n_headlines]:
+    for article in load_file(path):
+        QUERY_SETS["bbc headlines"][0][str(path)] = article.title
+        QUERY_SETS["bbc headlines"][1][str(path)] = {article.id}
 CHUNK_SIZES = (400, 800, 1200)
 chunk_rows = []
 for chunk_chars in CHUNK_SIZES:
@@ -196,31 +210,38 @@ for chunk_chars in CHUNK_SIZES:
         items, sized, embeddings, distractors=[str(f) for f in bbc_files], progress=False
     ) as (store, info):
         index = store.lexical_index()
-        for method in rr.METHODS:
-            figures = rr.archive_retrieval(store, queries, relevant, method=method)
-            chunk_rows.append(
-                {
-                    "chunk_chars": chunk_chars,
-                    "method": method,
-                    "chunks": info["chunks"],
-                    "bm25_build_s": round(index.seconds, 3),
-                }
-                | {name: round(figures[key], 4) for key, name in SHOWN.items()}
-            )
+        for query_set, (queries, relevant) in QUERY_SETS.items():
+            for method in rr.METHODS if queries else ():
+                figures = rr.archive_retrieval(store, queries, relevant, method=method)
+                chunk_rows.append(
+                    {
+                        "queries": query_set,
+                        "n": len(queries),
+                        "chunk_chars": chunk_chars,
+                        "method": method,
+                        "chunks": info["chunks"],
+                        "bm25_build_s": round(index.seconds, 3),
+                    }
+                    | {name: round(figures[key], 4) for key, name in SHOWN.items()}
+                )
 chunk_table = pd.DataFrame(chunk_rows)
-print(f"{len(queries)} summaries, {len(bbc_files)} BBC distractors")
+print(f"{len(items)} summaries, {len(bbc_files)} BBC articles in each archive")
 chunk_table
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 3.5))
-for method in rr.METHODS:
-    part = chunk_table[chunk_table["method"] == method]
-    ax.plot(part["chunk_chars"], part["R@1"], marker="o", label=f"{method} R@1")
-    ax.plot(part["chunk_chars"], part["MAP@5"], marker="s", linestyle=":", label=f"{method} MAP@5")
-ax.set_xlabel("chunk_chars")
-ax.set_xticks(CHUNK_SIZES)
-ax.set_title("SummEdits summary -> its article, by chunk size")
-ax.legend(fontsize=8)
+shown_sets = list(chunk_table["queries"].unique())
+fig, axes = plt.subplots(1, len(shown_sets), figsize=(5 * len(shown_sets), 3.5), squeeze=False)
+for ax, query_set in zip(axes[0], shown_sets, strict=True):
+    for method in rr.METHODS:
+        part = chunk_table[
+            (chunk_table["method"] == method) & (chunk_table["queries"] == query_set)
+        ]
+        ax.plot(part["chunk_chars"], part["R@1"], marker="o", label=f"{method} R@1")
+        ax.plot(part["chunk_chars"], part["R@5"], marker="s", linestyle=":", label=f"{method} R@5")
+    ax.set_xlabel("chunk_chars")
+    ax.set_xticks(CHUNK_SIZES)
+    ax.set_title(f"{query_set} -> its article")
+    ax.legend(fontsize=8)
 plt.show()
 
 # %% [markdown]
@@ -235,7 +256,8 @@ payload = {
     "date": today,
     "limit": LIMIT,
     "data": {"clef": {k: str(v) for k, v in CLEF.items()}, "summedits": str(SUMMEDITS)},
-    "bbc_distractors": len(bbc_files),
+    "bbc_articles": len(bbc_files),
+    "bbc_headlines_asked": len(QUERY_SETS["bbc headlines"][0]),
     "settings": {
         "retrieval": settings.retrieval,
         "hybrid_weight": settings.hybrid_weight,
