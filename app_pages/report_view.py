@@ -133,10 +133,8 @@ def visible_claims(report: Report) -> list[tuple[int, ClaimCheck]]:
 
 
 def render_header(report: Report, origin: str) -> None:
-    from review.history import display_title
-
     a = report.article
-    st.markdown(f"### {md_literal(display_title(report) or 'Untitled article')}")
+    st.markdown(f"### {md_literal(a.display_title() or 'Untitled article')}")
     facts = [f"By {a.author}"] if a.author else []
     facts += [a.source] if a.source else []
     facts += [a.published.isoformat()] if a.published else []

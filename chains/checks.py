@@ -22,7 +22,15 @@ _NUMBER = re.compile(
     r"(?:\s?(?P<unit>%|percent|per cent|[a-z]+))?",
     re.IGNORECASE,
 )
-_DATE = re.compile(rf"\b(?P<month>{_MONTHS})\s+(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE)
+# "September 3", "Sept. 3", "3 September", "3rd of Sep": one (month, day) whatever the style;
+# day first only before a capital ("20 may lose" is no date).
+_MONTH = rf"(?:{_MONTHS}|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_DATE = re.compile(
+    rf"\b(?:(?P<month>{_MONTH})\s+(?P<day>{_DAY})|(?P<day2>{_DAY})\s+(?:of\s+)?(?-i:(?=[A-Z]))(?P<month2>{_MONTH}))"
+    r"(?![\w.]\w)",
+    re.IGNORECASE,
+)
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 _ABBREVIATIONS = ("Dr.", "Mr.", "Mrs.", "Ms.", "St.", "Gov.", "Sen.", "Rep.")
@@ -87,9 +95,22 @@ _COMMON = {
 _SKIP_UNITS = {"and", "or", "to", "in", "on", "of", "the", "a", "an", "at", "by", "for", "from"}
 
 
+def _date_day(m: re.Match[str]) -> tuple[str, int]:
+    """(full month name in lower case, day) of a _DATE match."""
+    month = (m.group("month") or m.group("month2")).lower().rstrip(".")
+    day = re.match(r"\d+", m.group("day") or m.group("day2"))
+    full = next(name for name in _MONTHS.split("|") if name.startswith(month[:3]))
+    return full, int(day.group(0)) if day else 0
+
+
+def _day_starts(text: str) -> set[int]:
+    """Where the day of each date starts: a date's day is not a figure."""
+    return {m.start("day") if m.group("day") else m.start("day2") for m in _DATE.finditer(text)}
+
+
 def _numbers(text: str) -> dict[str, set[float]]:
     """Values by unit ("" when none); years and days of a date are left to _dates."""
-    dated = {m.start("day") for m in _DATE.finditer(text)}
+    dated = _day_starts(text)
     found: dict[str, set[float]] = {}
     for m in _NUMBER.finditer(text):
         if m.start("num") in dated or (_YEAR.fullmatch(m.group("num")) and not m.group("cur")):
@@ -108,7 +129,7 @@ def _numbers(text: str) -> dict[str, set[float]]:
 
 
 def _dates(text: str) -> tuple[set[tuple[str, int]], set[int]]:
-    days = {(m.group("month").lower(), int(m.group("day"))) for m in _DATE.finditer(text)}
+    days = {_date_day(m) for m in _DATE.finditer(text)}
     return days, {int(y) for y in _YEAR.findall(text)}
 
 

@@ -24,7 +24,9 @@ from chains.checks import (
     _SKIP_UNITS,
     _WORD,
     _YEAR,
+    _date_day,
     _dates,
+    _day_starts,
     _names,
     _numbers,
 )
@@ -60,7 +62,7 @@ def _number_values(text: str, m: re.Match[str]) -> set[float]:
 
 def _number_spans(text: str, other: str) -> Iterator[Span]:
     present = set().union(*_numbers(other).values())
-    dated = {m.start("day") for m in _DATE.finditer(text)}  # a date's day is not a figure
+    dated = _day_starts(text)
     for m in _NUMBER.finditer(text):
         if m.start("num") in dated:
             continue
@@ -82,7 +84,7 @@ def _number_spans(text: str, other: str) -> Iterator[Span]:
 def _date_spans(text: str, other: str) -> Iterator[Span]:
     days, years = _dates(other)
     for m in _DATE.finditer(text):
-        if (m.group("month").lower(), int(m.group("day"))) not in days:
+        if _date_day(m) not in days:
             yield _span(text, m.start(), m.end(), "date")
     for m in _YEAR.finditer(text):
         if int(m.group(0)) not in years:

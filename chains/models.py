@@ -87,6 +87,15 @@ class ArticleInfo(BaseModel):
     url: str | None = None
     sha256: str
 
+    def display_title(self, limit: int = 80) -> str:
+        """The title, or else the first line of the text (pasted text often starts with its
+        headline), shortened to `limit` characters."""
+        title = " ".join(self.title.split())
+        if not title:
+            first = next((line for line in self.text.splitlines() if line.strip()), "")
+            title = " ".join(first.split())
+        return title if len(title) <= limit else title[: limit - 1].rstrip() + "\u2026"
+
 
 class StageStats(BaseModel):
     seconds: float = 0.0

@@ -32,6 +32,11 @@ VERDICT_SHORT = {
 
 
 _MD_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+# What can start Markdown inside a line of prose (emphasis, code, links, HTML, entities,
+# strikethrough, tables, math, headings), and what can only at the start of a line (lists,
+# setext lines, "1." or "1)").
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>&~|$#])")
+_MD_LINE_START = re.compile(r"^([-+=]|\d+[.)])")
 
 
 def md_literal(text: object) -> str:
@@ -42,6 +47,16 @@ def md_literal(text: object) -> str:
     directive (:red[..]) can form. Whitespace, including newlines, becomes single spaces.
     """
     return _MD_PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def md_prose(text: object) -> str:
+    """Untrusted text as one line of Markdown that shows literally, for files a person reads
+    raw as well as rendered (the memo): only characters that could form Markdown are
+    escaped, so "March 14, 2023." stays as it is. The app uses `md_literal`, which also
+    stops Streamlit's own directives.
+    """
+    line = _MD_INLINE.sub(r"\\\1", " ".join(str(text).split()))
+    return _MD_LINE_START.sub(lambda m: m.group(0)[:-1] + "\\" + m.group(0)[-1], line)
 
 
 def web_url(url: str | None) -> str | None:
@@ -80,7 +95,7 @@ def counts_phrase(counts: dict[Verdict, int]) -> str:
 
 
 # Extra Markdown lines for a claim, placed under its verdict. The caller escapes its own
-# untrusted text (with md_literal): these lines are used as given.
+# untrusted text (with md_prose): these lines are used as given.
 ClaimNotes = Callable[[ClaimCheck], list[str]]
 
 
@@ -89,26 +104,26 @@ def render_memo(report: Report, *, summary: str = "", notes: ClaimNotes | None =
     a = report.article
     url = web_url(a.url)
     lines = [
-        f"# Fact-check memo: {md_literal(a.title or 'Untitled article')}",
+        f"# Fact-check memo: {md_prose(a.display_title(200) or 'Untitled article')}",
         "",
-        f"- Source: {md_literal(a.source or 'unknown')}",
+        f"- Source: {md_prose(a.source or 'unknown')}",
     ]
     if a.author:
-        lines.append(f"- Author: {md_literal(a.author)}")
+        lines.append(f"- Author: {md_prose(a.author)}")
     if a.published:
         lines.append(f"- Published: {a.published.isoformat()}")
     if url:
         lines.append(f"- Link: <{url}>")
     lines += [
         f"- Checked: {utc(report.created):%Y-%m-%d %H:%M} UTC",
-        f"- Model: {md_literal(report.model or 'unknown')}",
+        f"- Model: {md_prose(report.model or 'unknown')}",
         "",
         f"**{len(report.claims)} claim(s)**: {counts_phrase(verdict_counts(report.claims))}."
         + (f" {summary}" if summary else ""),
     ]
     if report.warnings:
         lines += ["", "Warnings:", ""]
-        lines += [f"- {md_literal(w)}" for w in report.warnings]
+        lines += [f"- {md_prose(w)}" for w in report.warnings]
     for n, c in enumerate(in_article_order(report.claims), 1):
         lines += ["", *_claim_lines(n, c, notes(c) if notes else [])]
     return "\n".join(lines) + "\n"
@@ -117,9 +132,9 @@ def render_memo(report: Report, *, summary: str = "", notes: ClaimNotes | None =
 def _claim_lines(n: int, c: ClaimCheck, notes: list[str]) -> list[str]:
     conf = f" (confidence {c.confidence:.2f})" if c.confidence is not None else ""
     lines = [
-        f"## {n}. {md_literal(c.text)}",
+        f"## {n}. {md_prose(c.text)}",
         "",
-        f'Quote (article, characters {c.start}-{c.end}): "{md_literal(c.quote)}"',
+        f'Quote (article, characters {c.start}-{c.end}): "{md_prose(c.quote)}"',
         "",
         f"**Machine verdict: {VERDICT_WORDS[c.verdict]}**{conf}",
     ]
@@ -127,7 +142,7 @@ def _claim_lines(n: int, c: ClaimCheck, notes: list[str]) -> list[str]:
         lines += ["", note]
     if c.reason.strip():
         # The model's reason can contradict its own label: never present it as evidence.
-        lines += ["", f"Model's explanation (not evidence): {md_literal(c.reason)}"]
+        lines += ["", f"Model's explanation (not evidence): {md_prose(c.reason)}"]
     if c.evidence:
         lines += ["", "Archive passages:"]
         for e in c.evidence:
@@ -142,16 +157,16 @@ def _evidence_lines(e: Evidence) -> list[str]:
     where = [e.title or "Untitled article", e.author, e.source or "unknown source"]
     lines = [
         f"- {e.stance.value.lower()} (score {e.score:.2f}): "
-        + ", ".join(md_literal(part) for part in where if part)
+        + ", ".join(md_prose(part) for part in where if part)
         + f", {date}{link}",
-        f"  > {md_literal(e.text)}",
+        f"  > {md_prose(e.text)}",
     ]
     for m in e.mismatches:
         if m.conflict:
             theirs = ", ".join(m.passage_values) or "something else"
             lines.append(
-                f"  - Differs ({md_literal(m.kind)}): the claim says {md_literal(m.claim_value)}, "
-                f"the passage {md_literal(theirs)}"
+                f"  - Differs ({md_prose(m.kind)}): the claim says {md_prose(m.claim_value)}, "
+                f"the passage {md_prose(theirs)}"
             )
     return lines
 

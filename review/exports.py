@@ -15,7 +15,7 @@ from chains.models import ClaimCheck, Evidence, Report, Verdict
 from chains.render import (
     VERDICT_SHORT,
     in_article_order,
-    md_literal,
+    md_prose,
     render_memo,
     utc,
     web_url,
@@ -45,7 +45,7 @@ def _review_lines(review: Review | None) -> list[str]:
     if review is None:
         return ["_Not reviewed by a person yet._"]
     decision = "accepted" if review.decision is Decision.ACCEPTED else "overruled"
-    note = f" \u2014 {md_literal(review.note)}" if review.note.strip() else ""
+    note = f" \u2014 {md_prose(review.note)}" if review.note.strip() else ""
     when = f"{utc(review.reviewed_at):%Y-%m-%d %H:%M} UTC"
     return [f"**Reviewer: {decision} \u2192 {VERDICT_SHORT[review.verdict]}**{note} ({when})"]
 

@@ -89,15 +89,6 @@ def check_id(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-def display_title(report: Report) -> str:
-    """The article's title, or the start of its text when it has none (pasted text)."""
-    title = " ".join(report.article.title.split())
-    if title:
-        return title
-    text = " ".join(report.article.text.split())
-    return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "\u2026"
-
-
 def _stamp(when: dt.datetime) -> str:
     return utc(when).isoformat(timespec="microseconds")
 
@@ -209,7 +200,7 @@ class History:
                 (
                     cid,
                     report.article.sha256,
-                    display_title(report),
+                    report.article.display_title(TITLE_CHARS),
                     report.article.url,
                     _stamp(report.created),
                     report.model_dump_json(),

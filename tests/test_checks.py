@@ -48,6 +48,20 @@ def test_years_and_days_are_dates_not_numbers():
     assert (m.claim_value, m.passage_values, m.conflict) == ("2023", ["2024"], True)
 
 
+@pytest.mark.parametrize(
+    "written", ["Sept. 3", "Sep 3", "September 3rd", "3 September", "3rd of September"]
+)
+def test_a_date_written_another_way_is_the_same_date(written):
+    assert date_mismatches(f"The vote was on {written}.", "The vote was on September 3.") == []
+    assert number_mismatches(f"The vote was on {written}.", "The vote was on September 3.") == []
+
+
+def test_a_number_before_the_word_may_is_no_date():
+    claim = "About 20 may lose their jobs."
+    assert date_mismatches(claim, "About 20 may lose their jobs in May.") == []
+    assert number_mismatches(claim, "About 30 may lose their jobs.")[0].conflict
+
+
 def test_different_day_same_month_is_a_conflict():
     (m,) = date_mismatches("It opened on April 22, 2024.", "It opened on April 20, 2024.")
     assert m.kind == "date" and m.conflict and m.passage_values == ["April 20"]

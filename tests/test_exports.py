@@ -72,15 +72,15 @@ def test_memo_lists_claims_in_article_order_with_reviews():
     assert "fund was \\$58 million" in headings[0][1] and "Turnout" in headings[3][1]
     assert "**4 claim(s)**: 1 supported, 1 contradicted, 1 mixed, 1 not in archive." in memo
     assert "Reviewed by a person: 3 of 4, 1 overruled." in memo
-    assert "Reviewer: overruled \u2192 Supported** \u2014 Budget was revised to \\$58m\\." in memo
-    assert "Reviewer: accepted \u2192 Supported** \u2014 Confirmed with the clerk\\." in memo
+    assert "Reviewer: overruled \u2192 Supported** \u2014 Budget was revised to \\$58m." in memo
+    assert "Reviewer: accepted \u2192 Supported** \u2014 Confirmed with the clerk." in memo
     assert memo.count("_Not reviewed by a person yet._") == 1  # the MIXED claim
     assert "**Machine verdict: Contradicted by the archive** (confidence 0.81)" in memo
-    assert "Model's explanation (not evidence): The archive says \\$42 million\\." in memo
+    assert "Model's explanation (not evidence): The archive says \\$42 million." in memo
     assert "budget, Gazette, 2023-01-05 <https://gazette.example/budget>" in memo
     assert "Differs (number): the claim says 58, the passage 42" in memo
-    assert "- Checked: 2024-04-02 15:30 UTC" in memo and "- Model: fake\\-model" in memo
-    assert "- Link: <https://news.example/budget>" in memo and "- Author: A\\. Writer" in memo
+    assert "- Checked: 2024-04-02 15:30 UTC" in memo and "- Model: fake-model" in memo
+    assert "- Link: <https://news.example/budget>" in memo and "- Author: A. Writer" in memo
 
 
 def test_cli_memo_is_the_same_layout_without_reviews():

@@ -78,3 +78,11 @@ def test_article_info_byline_and_date_in_the_json() -> None:
     # Reports cached before these fields existed still load.
     old = ArticleInfo.model_validate({"text": BODY, "sha256": "ab" * 32})
     assert (old.author, old.published) == ("", None)
+
+
+def test_an_untitled_article_is_shown_by_its_first_line():
+    text = "Bridge is back\n\nThe Harbour Bridge reopened to traffic on November 15, 2024."
+    assert ArticleInfo(text=text, sha256="x").display_title() == "Bridge is back"
+    assert ArticleInfo(text=text, title=" Own  title ", sha256="x").display_title() == "Own title"
+    long = ArticleInfo(text="word " * 50, sha256="x").display_title(20)
+    assert len(long) == 20 and long.endswith("\u2026")

@@ -41,7 +41,9 @@ _RUNNING_JS = """() => {
 }"""
 
 
-def wait_idle(page: Page, timeout: float = STEP_TIMEOUT, settle: float = 1.0) -> None:
+def wait_idle(
+    page: Page, timeout: float = STEP_TIMEOUT, settle: float = 1.0, polling: int = 250
+) -> None:
     """Wait until the app is connected, no script run is going on and no Stop button shows.
 
     A run that starts just after an action may not have begun yet: wait briefly for it,
@@ -54,7 +56,7 @@ def wait_idle(page: Page, timeout: float = STEP_TIMEOUT, settle: float = 1.0) ->
     deadline = time.monotonic() + timeout
     while True:
         remaining = max(deadline - time.monotonic(), 0.1)
-        page.wait_for_function(_IDLE_JS, timeout=remaining * 1000, polling=250)
+        page.wait_for_function(_IDLE_JS, timeout=remaining * 1000, polling=polling)
         time.sleep(settle)
         if page.evaluate(_IDLE_JS):
             return
@@ -107,32 +109,37 @@ def fill_text(page: Page, label: str, text: str) -> None:
     wait_idle(page)
 
 
+def open_select(page: Page, label: str) -> Locator:
+    """Open the dropdown of the st.selectbox labelled `label`; returns its options.
+
+    A click does not always open it (the page may scroll under the popover, which closes
+    it): ArrowDown on the focused box does.
+    """
+    box = page.get_by_label(label, exact=True)
+    options = page.get_by_role("option")
+    box.click()
+    with contextlib.suppress(PlaywrightTimeout):
+        options.first.wait_for(timeout=1500)
+    if not options.count():
+        box.press("ArrowDown")
+    options.first.wait_for()
+    return options
+
+
 def choose(page: Page, label: str, option: str) -> None:
     """Pick `option` in the st.selectbox labelled `label`."""
-    box = page.get_by_label(label, exact=True)
-    box.click()
+    open_select(page, label)
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
 
 
-def choose_matching(page: Page, label: str, pattern: str, search: str = "") -> str:
-    """Pick the first option of the st.selectbox `label` whose text matches `pattern`.
-
-    The dropdown renders only some options at a time: when none of those matches,
-    `search` is typed to filter the list. Returns the option's text.
-    """
-    box = page.get_by_label(label, exact=True)
-    box.click()
-    options = page.get_by_role("option")
-    options.first.wait_for()
+def choose_matching(page: Page, label: str, pattern: str) -> str:
+    """Pick the first option of the st.selectbox `label` whose text matches `pattern`."""
+    options = open_select(page, label)
     names = [n.strip() for n in options.all_inner_texts()]
     match = next((n for n in names if re.search(pattern, n)), None)
-    if match is None and search:
-        box.press_sequentially(search)
-        names = [n.strip() for n in options.all_inner_texts()]
-        match = next((n for n in names if re.search(pattern, n)), None)
     assert match is not None, f"no option of {label!r} matches {pattern!r}: {names}"
-    options.filter(has_text=match).first.click()
+    options.filter(has_text=re.compile(rf"^\s*{re.escape(match)}\s*$")).first.click()
     wait_idle(page)
     return match
 
@@ -146,7 +153,14 @@ def check_claims(page: Page, timeout: float = CHECK_TIMEOUT) -> float:
     """Click "Check claims" and wait for the check to finish; returns the seconds it took."""
     start = time.monotonic()
     page.get_by_role("button", name="Check claims", exact=True).click()
-    wait_idle(page, timeout=timeout, settle=2.0)
+    try:
+        wait_idle(page, timeout=timeout, settle=2.0, polling=1000)
+    except PlaywrightTimeout:
+        progress = page.locator('[data-testid="stExpander"] summary').all_inner_texts()
+        raise AssertionError(
+            f"the check did not finish within {timeout:.0f} s (progress: {progress}); "
+            "FACTCHECK_BROWSER_CHECK_TIMEOUT sets the limit in seconds"
+        ) from None
     return time.monotonic() - start
 
 

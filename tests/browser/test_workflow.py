@@ -118,7 +118,7 @@ def test_paste_and_check_demo_article(page, app_url, shot, server_log):
     shot("reading-view")
 
     # The comparison: the claim beside archive passages with their title, source and date.
-    chosen = choose_matching(page, "Claim", ARCHIVE_VERDICT, search="Contradicted")
+    chosen = choose_matching(page, "Claim", ARCHIVE_VERDICT)
     shot("comparison")
     text = main_text(page)
     assert "From the archive" in text, text[:4000]
@@ -214,7 +214,7 @@ def test_overrule_and_export_memo(page, app_url, shot, server_log, results_dir):
     assert_checked(page, server_log, took)
     shot("checked")
 
-    choose_matching(page, "Claim", ARCHIVE_VERDICT, search="Contradicted")
+    choose_matching(page, "Claim", ARCHIVE_VERDICT)
     choose(page, "Reviewer decision", "Overrule")
     target = choose_matching(page, "Corrected verdict", r".")
     fill_text(page, "Review note", REVIEW_NOTE)
