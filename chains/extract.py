@@ -29,6 +29,7 @@ _NOT_CHECKABLE = re.compile(
     r"believes?|likely)\b"
     r"|(?i:\b(i|we) (think|believe|feel)\b|\bin my view\b)"
 )
+_FIGURE = re.compile(r"\d")
 _FOLD = str.maketrans(
     {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
 )
@@ -159,6 +160,25 @@ def _same(a: Claim, b: Claim) -> bool:
     return len(words_a & words_b) / max(1, len(words_a | words_b)) >= 0.6
 
 
+def _missed_figures(text: str, found: list[Claim], room: int) -> list[Claim]:
+    """Checkable sentences with a digit that no claim overlaps, in article order."""
+    out: list[Claim] = []
+    for start, end in sentence_spans(text):
+        if len(out) >= room:
+            break
+        quote = text[start:end]
+        if (
+            _FIGURE.search(quote)
+            and len(quote.split()) >= 5
+            and is_checkable(quote)
+            and not any(c.start < end and start < c.end for c in found)
+        ):
+            out.append(
+                Claim(id="", text=" ".join(quote.split()), quote=quote, start=start, end=end)
+            )
+    return out
+
+
 def extract_claims(
     text: str,
     model: BaseChatModel,
@@ -166,9 +186,16 @@ def extract_claims(
     prompt: Prompt | None = None,
     max_claims: int = 25,
     window_chars: int = 2400,
+    figure_sentences: bool = True,
     config: RunnableConfig | None = None,
 ) -> tuple[list[Claim], list[str]]:
-    """Claims in article order, and warnings for what was dropped."""
+    """Claims in article order, and warnings for what was dropped.
+
+    With `figure_sentences`, sentences holding a figure (number, amount, date) that the
+    model passed over are added as they stand, while there is room: the embedded model
+    sometimes misses an article's main figure, and the check-worthiness filter judges
+    these like the rest.
+    """
     prompt = prompt or load_prompt("extract_claims")
     chain = structured(model, ExtractedClaims, max_tokens=1200)
     found: list[Claim] = []
@@ -191,6 +218,8 @@ def extract_claims(
             )
             if not any(_same(claim, other) for other in found):
                 found.append(claim)
+    if figure_sentences:
+        found += _missed_figures(text, found, max_claims - len(found))
     found.sort(key=lambda c: (c.start, c.end))
     if len(found) > max_claims:
         warnings.append(f"kept the first {max_claims} of {len(found)} claims")

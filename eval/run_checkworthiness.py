@@ -144,14 +144,21 @@ def _score_quotes(
     cache = ResultCache.for_run(
         settings.cache_dir / "eval" if use_cache else None, "checkworthiness-quotes", config
     )
-    todo = [w for w in windows if w.key not in cache]
+
+    def quotes(w: Window) -> list[str]:
+        return (extracted.get(w.key) or {}).get("quotes", [])
+
+    # A window is scored again when its extraction changed; quotes scored before are reused.
+    todo = [w for w in windows if (cache.get(w.key) or {}).get("quotes") != quotes(w)]
     bar = ProgressLine(len(windows), "quotes", enabled=progress, done=len(windows) - len(todo))
     for w in todo:
-        quotes = (extracted.get(w.key) or {}).get("quotes", [])
-        cache.put(
-            w.key,
-            {"scores": [checkworthiness(model, q, prompt=prompts.checkworthy) for q in quotes]},
-        )
+        earlier = cache.get(w.key) or {}
+        known = dict(zip(earlier.get("quotes", []), earlier.get("scores", []), strict=False))
+        scores = [
+            known[q] if q in known else checkworthiness(model, q, prompt=prompts.checkworthy)
+            for q in quotes(w)
+        ]
+        cache.put(w.key, {"quotes": quotes(w), "scores": scores})
         bar.update()
     bar.close()
     return {w.key: (cache.get(w.key) or {}).get("scores", []) for w in windows}

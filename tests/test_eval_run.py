@@ -267,13 +267,13 @@ def test_end_to_end_refuses_pairs(settings, embeddings) -> None:
 # ---------------------------------------------------------- check-worthiness
 
 
-def extractor() -> QueuedChatModel:
-    """Quotes every sentence of the window that has a digit or the word 'voted'."""
+def extractor(pattern: str = r"\d|voted") -> QueuedChatModel:
+    """Quotes every sentence of the window that matches `pattern` (a digit or 'voted')."""
 
     def answer(messages) -> str:
         article = re.search(r"<article>\n(.*)\n</article>", str(messages[-1].content), re.S)
         sentences = re.split(r"(?<=[.!?])\s+", article.group(1)) if article else []
-        quotes = [s for s in sentences if re.search(r"\d|voted", s)]
+        quotes = [s for s in sentences if re.search(pattern, s)]
         return json.dumps({"claims": [{"quote": q, "claim": q} for q in quotes]})
 
     return QueuedChatModel(responses=[answer] * 20)
@@ -323,6 +323,19 @@ def test_quotes_below_the_checkworthiness_threshold_are_not_predicted(settings) 
     fresh = settings.model_copy(update={"cache_dir": settings.cache_dir / "other"})
     result = run_checkworthiness(data, model=model, settings=fresh, window=2, progress=False)
     assert result["recall"] < first["recall"] and result["extraction_only"]["recall"] == 1.0
+
+
+def test_a_new_extraction_rescores_only_its_new_quotes(settings) -> None:
+    data = FIXTURES / "claimbuster-sample.json"
+    fewer = extractor("(?!)")  # the model quotes nothing: only the sentence with a figure
+    first = run_checkworthiness(data, model=fewer, settings=settings, window=2, progress=False)
+    asked_first = [c for c in fewer.calls if asks_checkworthiness(c["messages"])]
+    more = extractor("voted")  # the extraction changed (max_claims is part of its cache key)
+    changed = settings.model_copy(update={"max_claims": settings.max_claims + 1})
+    second = run_checkworthiness(data, model=more, settings=changed, window=2, progress=False)
+    asked = [c for c in more.calls if asks_checkworthiness(c["messages"])]
+    assert first["recall"] < second["recall"] == 1.0
+    assert len(asked_first) == 1 and len(asked) == 1  # the figure's quote is not asked again
 
 
 def test_checkworthiness_limit_samples_whole_windows(settings) -> None:

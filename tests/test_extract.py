@@ -53,8 +53,27 @@ def test_predictions_questions_and_duplicates_are_left_out():
             )
         ]
     )
-    claims, _ = extract_claims(ARTICLE, model)
+    claims, _ = extract_claims(ARTICLE, model, figure_sentences=False)
     assert [c.quote for c in claims] == [quote]
+
+
+def test_sentences_with_figures_the_model_missed_are_added():
+    text = (
+        "Bond passes with room to spare\n\n"
+        "Port Avalon voters approved a $95 million school bond, with 61 percent voting yes. "
+        "The money will renovate the high school. Officials said 3 schools may close. "
+        "It passed in 2023."
+    )
+    model = QueuedChatModel(responses=[answer(("Bond passes with room to spare", "x"))] * 2)
+    claims, _ = extract_claims(text, model)
+    assert [c.quote for c in claims] == [
+        "Bond passes with room to spare",
+        "Port Avalon voters approved a $95 million school bond, with 61 percent voting yes.",
+    ]  # no figure, a prediction ("may"), and too short to stand alone are not added
+    for c in claims:
+        assert text[c.start : c.end] == c.quote
+    capped, _ = extract_claims(text, model, max_claims=1)
+    assert [c.quote for c in capped] == ["Bond passes with room to spare"]  # the model's first
 
 
 def test_bad_model_output_falls_back_then_fails_clearly():
@@ -67,7 +86,7 @@ def test_server_without_json_schema_uses_json_object():
     model = QueuedChatModel(
         responses=[answer(("The terminal cost $12 million.", "x"))], reject={"json_schema"}
     )
-    claims, _ = extract_claims(ARTICLE, model)
+    claims, _ = extract_claims(ARTICLE, model, figure_sentences=False)
     assert len(claims) == 1
     assert [c["kwargs"]["response_format"]["type"] for c in model.calls] == [
         "json_schema",
