@@ -143,6 +143,7 @@ def render_comparison(report: Report, n: int, claim: ClaimCheck, review: Review 
         st.markdown(marked(sentence, sentence_spans), unsafe_allow_html=True)
         if sentence_spans:
             st.caption("Marked: numbers, dates and names that differ from the archive passages.")
+        st.space("small")
         st.markdown("**Why this verdict**")
         st.caption(
             "The model's explanation, in its own words \u2014 not evidence. Read the passages."

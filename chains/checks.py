@@ -27,8 +27,9 @@ _NUMBER = re.compile(
 _MONTH = rf"(?:{_MONTHS}|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _DATE = re.compile(
-    rf"\b(?:(?P<month>{_MONTH})\s+(?P<day>{_DAY})|(?P<day2>{_DAY})\s+(?:of\s+)?(?-i:(?=[A-Z]))(?P<month2>{_MONTH}))"
-    r"(?![\w.]\w)",
+    rf"\b(?:(?P<month>{_MONTH})\s+(?P<day>{_DAY})"
+    rf"|(?P<day2>{_DAY})\s+(?:of\s+)?(?-i:(?=[A-Z]))(?P<month2>{_MONTH}))"
+    r"(?![\w.]\w)",  # not the start of a longer word or number ("May 2023", "3 Marina")
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")

@@ -30,6 +30,7 @@ _NOT_CHECKABLE = re.compile(
     r"|(?i:\b(i|we) (think|believe|feel)\b|\bin my view\b)"
 )
 _FIGURE = re.compile(r"\d")
+_MAX_FIGURE_SENTENCE = 400  # longer "sentences" are tables or lists run together
 _FOLD = str.maketrans(
     {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
 )
@@ -161,7 +162,8 @@ def _same(a: Claim, b: Claim) -> bool:
 
 
 def _missed_figures(text: str, found: list[Claim], room: int) -> list[Claim]:
-    """Checkable sentences with a digit that no claim overlaps, in article order."""
+    """Checkable sentences of 5 words or more with a digit that no claim overlaps, in
+    article order."""
     out: list[Claim] = []
     for start, end in sentence_spans(text):
         if len(out) >= room:
@@ -170,6 +172,7 @@ def _missed_figures(text: str, found: list[Claim], room: int) -> list[Claim]:
         if (
             _FIGURE.search(quote)
             and len(quote.split()) >= 5
+            and len(quote) <= _MAX_FIGURE_SENTENCE
             and is_checkable(quote)
             and not any(c.start < end and start < c.end for c in found)
         ):

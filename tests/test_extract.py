@@ -72,6 +72,9 @@ def test_sentences_with_figures_the_model_missed_are_added():
     ]  # no figure, a prediction ("may"), and too short to stand alone are not added
     for c in claims:
         assert text[c.start : c.end] == c.quote
+    table = "Ward 1 voted 412 to 300 and ward 2 voted 512 to 290 " * 10  # no sentence end
+    listed, _ = extract_claims(table, QueuedChatModel(responses=[answer()]))
+    assert listed == []
     capped, _ = extract_claims(text, model, max_claims=1)
     assert [c.quote for c in capped] == ["Bond passes with room to spare"]  # the model's first
 
