@@ -27,9 +27,15 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
-    from vectorstore.ingest import ingest
+    from vectorstore.ingest import ingest, parse_date
     from vectorstore.store import open_store
 
+    published = parse_date(args.published)
+    if args.published and published is None:
+        print(
+            f"error: --published {args.published!r} is not a date (use YYYY-MM-DD)", file=sys.stderr
+        )
+        return 2
     settings = _settings(args)
     store = open_store(settings)
     report = ingest(
@@ -37,6 +43,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         store,
         chunk_chars=settings.chunk_chars,
         allow_private_urls=settings.allow_private_urls,
+        source=args.source or "",
+        published=published,
     )
     for name in report.added:
         print(f"added     {name}")
@@ -151,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ingest", help="add files, folders or URLs to the archive")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("--store", metavar="DIR")
+    p.add_argument("--source", metavar="NAME", help="replaces the source the files give")
+    p.add_argument(
+        "--published", metavar="YYYY-MM-DD", help="replaces the publication date the files give"
+    )
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("check", help="check an article (a file, or - for stdin)")

@@ -15,10 +15,10 @@ from chains.render import md_literal, web_url
 
 if TYPE_CHECKING:
     from settings import Settings
-    from vectorstore.models import Article, IngestReport, Passage
+    from vectorstore.ingest import IngestError
+    from vectorstore.models import Article, Passage
 
 ARCHIVE_TYPES = ["txt", "md", "markdown", "html", "htm", "json", "jsonl", "csv", "pdf", "docx"]
-MAX_ARCHIVE_CHARS = 2_000_000  # as `cli.py ingest`
 CONFIRM = "archive_confirm_delete"
 FLASH = "archive_flash"
 
@@ -46,43 +46,8 @@ def _uploaded_articles(upload) -> list[Article]:
     return fixed
 
 
-def add_articles(
-    loaded: list[tuple[str, list[Article] | Exception]],
-    store,
-    settings: Settings,
-    source: str,
-    published: dt.date | None,
-) -> IngestReport:
-    """Store what was loaded, with the given source and date overriding the files' own."""
-    from vectorstore.ingest import chunk_article
-    from vectorstore.models import IngestReport, Rejected
-
-    report = IngestReport()
-    changes = {"source": source.strip()} if source.strip() else {}
-    if published:
-        changes["published"] = published
-    for name, got in loaded:
-        if isinstance(got, Exception):
-            report.rejected.append(Rejected(name=name, reason=str(got)))
-            continue
-        for article in got:
-            article = article.model_copy(update=changes)
-            label = article.title or article.origin or name
-            if len(article.text) > MAX_ARCHIVE_CHARS:
-                reason = f"too long ({len(article.text):,} characters; limit {MAX_ARCHIVE_CHARS:,})"
-                report.rejected.append(Rejected(name=label, reason=reason))
-                continue
-            passages = chunk_article(article, settings.chunk_chars)
-            if store.add_article(article, passages):
-                report.added.append(label)
-                report.chunks_added += len(passages)
-            else:
-                report.duplicates.append(label)
-    return report
-
-
 def render_add(settings: Settings) -> None:
-    from vectorstore.ingest import IngestError
+    from vectorstore.ingest import IngestError, store_loaded
 
     st.subheader("Add articles")
     with st.form("add_articles", clear_on_submit=True):
@@ -111,7 +76,7 @@ def render_add(settings: Settings) -> None:
     if not uploads and not url.strip():
         st.warning("Choose files or enter a link, then click Add to archive.")
         return
-    loaded: list[tuple[str, list[Article] | Exception]] = []
+    loaded: list[tuple[str, list[Article] | IngestError]] = []
     with st.spinner("Reading and adding\u2026"):
         for upload in uploads or []:
             try:
@@ -129,7 +94,13 @@ def render_add(settings: Settings) -> None:
                 loaded.append((url, exc))
         try:
             before = archive_stats(settings)
-            report = add_articles(loaded, get_store(settings), settings, source, published)
+            report = store_loaded(
+                loaded,
+                get_store(settings),
+                chunk_chars=settings.chunk_chars,
+                source=source,
+                published=published,
+            )
             after = archive_stats(settings)
         except Exception as exc:  # noqa: BLE001
             show_error(exc, settings, unexpected="The articles could not be added.")

@@ -62,6 +62,19 @@ def test_ingest_twice_adds_nothing_the_second_time(tmp_path, archive):
     assert stats(store) == {**stats(store), "articles": 2}
 
 
+def test_ingest_with_a_source_and_date_that_replace_the_files(tmp_path, archive):
+    store = tmp_path / "store"
+    bad = run("ingest", str(archive), "--published", "yesterday-ish", store=store)
+    assert bad.returncode == 2 and "is not a date" in bad.stderr
+    out = run(
+        "ingest", str(archive), "--source", "Bay Courier", "--published", "2020-01-02", store=store
+    )
+    assert out.returncode == 0, out.stderr
+    got = stats(store)
+    assert got["sources"] == {"Bay Courier": 2}, got
+    assert got["first_published"] == got["last_published"] == "2020-01-02", got
+
+
 def test_bad_files_are_rejected_and_the_archive_is_unchanged(tmp_path, archive):
     store = tmp_path / "store"
     run("ingest", str(archive), store=store)

@@ -8,8 +8,9 @@ the store as it was.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -43,7 +44,10 @@ __all__ = [
     "normalize_text",
     "parse_date",
     "read_bytes_as_text",
+    "store_loaded",
 ]
+
+MAX_ARTICLE_CHARS = 2_000_000
 
 
 def _is_url(item: str) -> bool:
@@ -83,38 +87,79 @@ def _prepare(
     return prepared
 
 
+def store_loaded(
+    loaded: Iterable[tuple[str, list[Article] | IngestError]],
+    store: ArchiveStore,
+    *,
+    chunk_chars: int,
+    max_article_chars: int = MAX_ARTICLE_CHARS,
+    source: str = "",
+    published: dt.date | None = None,
+) -> IngestReport:
+    """Write what was loaded (name -> its articles, or why it could not be read).
+
+    Each file goes in whole or not at all; `source` and `published`, when given, replace
+    what the files say. Shared by `ingest` and the app's Archive page.
+    """
+    changes: dict[str, object] = {"source": source.strip()} if source.strip() else {}
+    if published:
+        changes["published"] = published
+    report = IngestReport()
+    seen: set[str] = set()
+    for name, got in loaded:
+        try:
+            if isinstance(got, IngestError):
+                raise got
+            articles = [a.model_copy(update=changes) for a in got]
+            # Validate and chunk the whole file before writing any of it.
+            prepared = _prepare(articles, max_article_chars, chunk_chars)
+        except IngestError as e:
+            report.rejected.append(Rejected(name=name, reason=str(e)))
+            continue
+        for article, passages in prepared:
+            label = article.origin or name
+            if article.id in seen or not store.add_article(article, passages):
+                report.duplicates.append(label)
+            else:
+                report.added.append(label)
+                report.chunks_added += len(passages)
+            seen.add(article.id)
+    return report
+
+
+def _load_all(
+    items: list[str | Path], allow_private_urls: bool
+) -> Iterator[tuple[str, list[Article] | IngestError]]:
+    for item in items:
+        try:
+            yield str(item), _load_item(item, allow_private_urls)
+        except IngestError as e:
+            yield str(item), e
+
+
 def ingest(
     paths_or_urls: list[str],
     store: ArchiveStore,
     *,
     chunk_chars: int,
-    max_article_chars: int = 2_000_000,
+    max_article_chars: int = MAX_ARTICLE_CHARS,
     allow_private_urls: bool = False,
+    source: str = "",
+    published: dt.date | None = None,
 ) -> IngestReport:
     """Add files, folders and URLs to the store; what failed or was already there is reported.
 
-    URLs on the server's own network are refused unless `allow_private_urls`.
+    URLs on the server's own network are refused unless `allow_private_urls`; `source` and
+    `published` replace what the files say.
     """
-    report = IngestReport()
-    seen: set[str] = set()
     items: list[str | Path] = []
     for raw in map(str, paths_or_urls):
         items.extend([raw] if _is_url(raw) else _expand(raw))
-    for item in items:
-        try:
-            # Load, validate and chunk the whole file before writing any of it.
-            prepared = _prepare(
-                _load_item(item, allow_private_urls), max_article_chars, chunk_chars
-            )
-        except IngestError as e:
-            report.rejected.append(Rejected(name=str(item), reason=str(e)))
-            continue
-        for article, passages in prepared:
-            name = article.origin or str(item)
-            if article.id in seen or not store.add_article(article, passages):
-                report.duplicates.append(name)
-            else:
-                report.added.append(name)
-                report.chunks_added += len(passages)
-            seen.add(article.id)
-    return report
+    return store_loaded(
+        _load_all(items, allow_private_urls),
+        store,
+        chunk_chars=chunk_chars,
+        max_article_chars=max_article_chars,
+        source=source,
+        published=published,
+    )
