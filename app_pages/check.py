@@ -272,8 +272,12 @@ def recover_interrupted() -> None:
 
 
 def open_requested(settings: Settings) -> None:
-    """A check opened from the History page (?check=ID)."""
+    """A check opened from the History page (?check=ID), or from a claim clicked in the
+    reading view (?check=ID&claim=CLAIM_ID: that claim chosen)."""
     check_id = st.query_params.get("check")
+    claim_id = st.query_params.get("claim")
+    if "claim" in st.query_params:
+        del st.query_params["claim"]
     if not check_id:
         return
     del st.query_params["check"]
@@ -283,6 +287,8 @@ def open_requested(settings: Settings) -> None:
         show_error(exc, settings, unexpected="The check could not be opened.")
         return
     st.session_state.update(report=report, reviews=reviews, check_id=check_id, origin=OPENED)
+    if claim_id and any(c.id == claim_id for c in report.claims):
+        st.session_state["claim_choice"] = claim_id
 
 
 # --- the page --------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ Markdown through `md_literal`.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -75,8 +76,13 @@ def article_html(
     shown: list[tuple[int, ClaimCheck]],
     reviews: Mapping[str, Review],
     chosen: str | None,
+    check_id: str | None = None,
 ) -> str:
-    """The article's text with each shown claim marked in place and labelled in words."""
+    """The article's text with each shown claim marked in place and labelled in words.
+
+    For a check saved in History, each mark is a link that reopens the check with that
+    claim chosen (raw HTML cannot talk to Streamlit; a link with query parameters can).
+    """
     text = report.article.text
     out: list[str] = []
     cursor = 0
@@ -87,12 +93,20 @@ def article_html(
         background, border, _ = VERDICT_COLOURS[c.verdict]
         outline = f"outline:2px solid {border};" if c.id == chosen else ""
         out.append(html_text(text[cursor:start]))
-        out.append(
-            f'<sup style="color:{border};font-weight:700">{n}</sup>'
+        mark = (
             f'<mark data-claim="{html_text(c.id)}" data-verdict="{c.verdict.value}" '
             f'title="Claim {n}: {html_text(VERDICT_SHORT[c.verdict])}" '
             f'style="background:{background};color:#111;border-bottom:2px solid {border};'
             f'padding:0 2px;border-radius:3px;{outline}">{html_text(text[start : c.end])}</mark>'
+        )
+        if check_id:
+            query = urllib.parse.urlencode({"check": check_id, "claim": c.id})
+            mark = (
+                f'<a class="claim-link" href="?{html_text(query)}" target="_self" '
+                f'style="color:inherit;text-decoration:none">{mark}</a>'
+            )
+        out.append(
+            f'<sup style="color:{border};font-weight:700">{n}</sup>{mark}'
             f'<span class="verdict-tag" style="font-size:0.78em;font-weight:600;'
             f'color:{border};margin-left:2px">[{html_text(VERDICT_SHORT[c.verdict])}]</span>'
         )
@@ -180,11 +194,14 @@ def render_report(
         )
     else:
         st.info("No claim has the verdicts chosen under \u201cShow verdicts\u201d.")
-    st.markdown("**The article**, each claim marked in place with its verdict")
+    st.markdown(
+        "**The article**, each claim marked in place with its verdict"
+        + (" (click a claim to compare it)" if check_id else "")
+    )
     text = report.article.text
     lines = len(text) / 100 + text.count("\n")  # about 100 characters a line
     with st.container(height=int(min(480, max(120, 60 + 30 * lines))), border=True):
-        st.markdown(article_html(report, shown, reviews, chosen), unsafe_allow_html=True)
+        st.markdown(article_html(report, shown, reviews, chosen, check_id), unsafe_allow_html=True)
     if chosen is not None:
         n, claim = next((n, c) for n, c in shown if c.id == chosen)
         st.divider()

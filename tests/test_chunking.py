@@ -32,7 +32,8 @@ def test_chunks_cover_any_text_exactly(text: str, max_chars: int) -> None:
 
 
 words = st.text(alphabet="abcdefghij", min_size=1, max_size=12)
-sentences = st.lists(words, min_size=1, max_size=12).map(lambda w: " ".join(w).capitalize() + ".")
+# Two words at least: a one-letter sentence ("A.") reads as an initial, as in "J. Smith".
+sentences = st.lists(words, min_size=2, max_size=12).map(lambda w: " ".join(w).capitalize() + ".")
 paragraphs = st.lists(st.lists(sentences, min_size=1, max_size=6), min_size=1, max_size=5)
 
 

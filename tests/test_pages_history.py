@@ -59,6 +59,35 @@ def open_check(check_id: str):
     return at.run()
 
 
+def test_a_claim_clicked_in_the_reading_view_opens_its_comparison(saved):
+    _, check_id = saved
+    at = open_check(check_id)
+    view = reading_view(at)
+    # Each mark links to the saved check with its claim (the ids are escaped for HTML).
+    for cid in ("c1", "c2", "c3"):
+        link = f'href="?check={check_id}&amp;claim={cid}" target="_self"'
+        assert link in view, view[:2000]
+    # Following the link: a new session opens the check with that claim chosen.
+    at = new_app()
+    at.query_params["check"] = check_id
+    at.query_params["claim"] = "c3"
+    at.run()
+    assert_no_traceback(at)
+    assert by_label(at.selectbox, "Claim").value == "c3"
+    assert "claim" not in at.query_params and "check" not in at.query_params
+    at = new_app()
+    at.query_params["check"] = check_id
+    at.query_params["claim"] = "no-such-claim"
+    at.run()
+    assert_no_traceback(at)
+    assert by_label(at.selectbox, "Claim").value == "c1"
+
+
+def test_an_unsaved_report_has_no_claim_links(app_env):
+    at = test_app.show_report(new_app(), sample_report())
+    assert 'class="claim-link"' not in reading_view(at)
+
+
 def review(at, decision: str, corrected: Verdict | None = None, note: str = ""):
     by_label(at.selectbox, "Reviewer decision").set_value(decision).run()
     if corrected is not None:

@@ -206,6 +206,22 @@ def test_import_url_and_check(page, app_url, site, shot, server_log):
     assert_checked(page, server_log, took)
     marked = marked_claims(page)
     assert any("186,000" in m for m in marked), f"the ridership claim is not checked: {marked}"
+
+    # Clicking a claim in the reading view reopens the saved check with that claim chosen.
+    ridership = verdict_marks(page).filter(has_text="186,000").first
+    claim_id = ridership.get_attribute("data-claim")
+    with page.expect_navigation():
+        ridership.click()
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]')
+    chosen = page.locator(f'[data-verdict][data-claim="{claim_id}"]')
+    chosen.wait_for()
+    wait_idle(page)
+    shot("claim-clicked")
+    assert_no_exception(page, server_log)
+    assert "outline" in (chosen.get_attribute("style") or ""), "the clicked claim is not chosen"
+    text = main_text(page)
+    comparison = text[text.index("In the article") :]
+    assert "186,000 passengers" in comparison, f"not the clicked claim's comparison:\n{text[:3000]}"
     print(f"linked article checked in {took:.0f} s")
 
 
