@@ -16,7 +16,7 @@ from chains.compare import check_claim, judge_passages
 from chains.extract import extract_claims
 from chains.llm import UsageCounter, model_label
 from chains.models import ArticleInfo, ClaimCheck, Report, StageStats
-from chains.retrieve import retrieve
+from chains.retrieve import retrieve_with
 from prompts.loader import Prompt, load_prompt
 from settings import Settings
 from vectorstore.models import Article
@@ -181,15 +181,7 @@ def check_article(
             )
         )
         started = time.perf_counter()
-        passages = retrieve(
-            store,
-            claim,
-            top_k=settings.top_k,
-            min_score=settings.min_score,
-            exclude_article=article.id,
-            method=settings.retrieval,
-            weight=settings.hybrid_weight,
-        )
+        passages = retrieve_with(store, claim, settings, exclude_article=article.id)
         report.stages["retrieve"].seconds += time.perf_counter() - started
 
         notify(

@@ -9,11 +9,14 @@ the fusion decides the order and which passages make the top k, not what counts 
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from chains.models import Claim
 from vectorstore.lexical import DEFAULT_WEIGHT
 from vectorstore.models import Passage
+
+if TYPE_CHECKING:
+    from settings import Settings
 
 METHODS = ("dense", "bm25", "hybrid")
 
@@ -47,3 +50,19 @@ def retrieve(
     else:
         passages = hybrid(claim.text, k=top_k, where=where, method=method, weight=weight)
     return [p for p in passages if (p.score or 0.0) >= min_score]
+
+
+def retrieve_with(
+    store: Searchable, claim: Claim, settings: Settings, exclude_article: str | None = None
+) -> list[Passage]:
+    """`retrieve` as the settings say: the one call of the pipeline and the evaluation, so
+    the evaluation ranks the way the product does."""
+    return retrieve(
+        store,
+        claim,
+        top_k=settings.top_k,
+        min_score=settings.min_score,
+        exclude_article=exclude_article,
+        method=settings.retrieval,
+        weight=settings.hybrid_weight,
+    )

@@ -42,7 +42,7 @@ from chains.compare import aggregate, judge_passages
 from chains.llm import model_label
 from chains.models import Claim, Stance
 from chains.pipeline import Prompts
-from chains.retrieve import retrieve
+from chains.retrieve import retrieve_with
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
 from eval.harness import (
     ProgressLine,
@@ -258,14 +258,7 @@ def run_verdicts(
         for item in sorted(todo, key=lambda i: i.evidence[:1]):
             if store is not None:
                 claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=0)
-                passages = retrieve(
-                    store,
-                    claim,
-                    top_k=settings.top_k,
-                    min_score=settings.min_score,
-                    method=settings.retrieval,
-                    weight=settings.hybrid_weight,
-                )
+                passages = retrieve_with(store, claim, settings)
             else:
                 passages = given_passages(
                     item, similarity, chunk_chars=settings.chunk_chars, top=options.passages

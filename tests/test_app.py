@@ -525,13 +525,13 @@ def test_a_stopped_run_keeps_the_claims_checked_so_far(fake_model, monkeypatch):
     model.responses.append(json.dumps({"claims": [{"quote": q, "claim": q} for q in quotes]}))
     searched = []
 
-    def retrieve(store, claim, **kwargs):
+    def retrieve(store, claim, settings, **kwargs):
         searched.append(claim.text)
         if len(searched) == 2:
             raise StopException()  # what Streamlit raises when Stop is clicked mid-run
         return []
 
-    monkeypatch.setattr("chains.pipeline.retrieve", retrieve)
+    monkeypatch.setattr("chains.pipeline.retrieve_with", retrieve)
     at = paste_and_check(new_app().run(), " ".join(quotes))
     assert_no_traceback(at)
     assert "running" in at.session_state  # the run ended without finishing
