@@ -192,23 +192,29 @@ class ArchiveStore:
     def count(self) -> int:
         return self.collection.count()
 
-    def search(self, query: str, k: int, where: dict | None = None) -> list[Passage]:
-        """The k chunks nearest to the query, best first; score = 1 - cosine distance, in 0..1."""
-        if k < 1 or not query.strip() or self.collection.count() == 0:
-            return []
+    def _nearest(
+        self, *, n_results: int, where: dict | None, **query: Any
+    ) -> list[tuple[str, str, dict[str, Any], float]]:
+        """Chroma's nearest chunks to one query: (id, text, metadata, cosine distance)."""
         result = self.collection.query(
-            query_texts=[query],
-            n_results=k,
+            n_results=n_results,
             where=where or None,
             include=["documents", "metadatas", "distances"],
+            **query,
         )
         rows = zip(
             result["ids"][0], result["documents"][0], result["metadatas"][0],
             result["distances"][0], strict=True,
         )  # fmt: skip
+        return [(cid, doc or "", dict(meta or {}), float(dist)) for cid, doc, meta, dist in rows]
+
+    def search(self, query: str, k: int, where: dict | None = None) -> list[Passage]:
+        """The k chunks nearest to the query, best first; score = 1 - cosine distance, in 0..1."""
+        if k < 1 or not query.strip() or self.collection.count() == 0:
+            return []
+        rows = self._nearest(n_results=k, where=where, query_texts=[query])
         passages = [
-            passage_from_chunk(cid, doc or "", dict(meta or {}), min(1.0, max(0.0, 1.0 - dist)))
-            for cid, doc, meta, dist in rows
+            passage_from_chunk(cid, doc, meta, _unit(1.0 - dist)) for cid, doc, meta, dist in rows
         ]
         return sorted(passages, key=lambda p: p.score or 0.0, reverse=True)
 
@@ -257,18 +263,9 @@ class ArchiveStore:
         vector = self.embedding.encode([query])[0]
         found: dict[str, tuple[str, dict[str, Any], float]] = {}  # id -> text, meta, cosine
         if method == "hybrid":
-            result = self.collection.query(
-                query_embeddings=[vector],
-                n_results=min(n, total),
-                where=where or None,
-                include=["documents", "metadatas", "distances"],
-            )
-            rows = zip(
-                result["ids"][0], result["documents"][0], result["metadatas"][0],
-                result["distances"][0], strict=True,
-            )  # fmt: skip
+            rows = self._nearest(n_results=min(n, total), where=where, query_embeddings=[vector])
             for cid, doc, meta, dist in rows:
-                found[cid] = (doc or "", dict(meta or {}), 1.0 - float(dist))
+                found[cid] = (doc, meta, 1.0 - dist)
         index = self.lexical_index()
         bm25 = index.bm25.scores(query)
         lexical_ids = self._lexical_candidates(index, bm25, n, where, vector, found)
