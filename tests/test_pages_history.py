@@ -53,9 +53,12 @@ def downloads(monkeypatch):
     return files
 
 
-def open_check(check_id: str):
+def open_check(check_id: str, claim: str | None = None):
+    """The app opened at ?check=ID (from History), or ?check=ID&claim=CID (a clicked claim)."""
     at = new_app()
     at.query_params["check"] = check_id
+    if claim is not None:
+        at.query_params["claim"] = claim
     return at.run()
 
 
@@ -68,17 +71,11 @@ def test_a_claim_clicked_in_the_reading_view_opens_its_comparison(saved):
         link = f'href="?check={check_id}&amp;claim={cid}" target="_self"'
         assert link in view, view[:2000]
     # Following the link: a new session opens the check with that claim chosen.
-    at = new_app()
-    at.query_params["check"] = check_id
-    at.query_params["claim"] = "c3"
-    at.run()
+    at = open_check(check_id, claim="c3")
     assert_no_traceback(at)
     assert by_label(at.selectbox, "Claim").value == "c3"
     assert "claim" not in at.query_params and "check" not in at.query_params
-    at = new_app()
-    at.query_params["check"] = check_id
-    at.query_params["claim"] = "no-such-claim"
-    at.run()
+    at = open_check(check_id, claim="no-such-claim")
     assert_no_traceback(at)
     assert by_label(at.selectbox, "Claim").value == "c1"
 

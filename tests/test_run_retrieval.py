@@ -10,7 +10,7 @@ import pytest
 from eval import run_retrieval as rr
 from eval.command import run_eval
 from settings import Settings
-from vectorstore.embeddings import MiniLMEmbeddings
+from tests import test_eval_run
 from vectorstore.ingest import article_from_text, chunk_article
 from vectorstore.store import open_store
 
@@ -19,14 +19,8 @@ CLEF = ROOT / "tests" / "fixtures" / "eval" / "clef2020-task2" / "dev"
 FIGURES = {"n", "map_at_5", "mrr", "recall_at_1", "recall_at_5", "recall_at_10"}
 
 
-@pytest.fixture(scope="module")
-def embeddings() -> MiniLMEmbeddings:
-    return MiniLMEmbeddings()
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(cache_dir=tmp_path / "cache", store_dir=tmp_path / "unused-store")
+embeddings = test_eval_run.embeddings  # fixtures, shared
+settings = test_eval_run.settings
 
 
 def test_methods_on_the_fixture(settings, embeddings) -> None:
