@@ -248,12 +248,17 @@ def prepare(
     return prepared
 
 
-def method_scores(prepared: Prepared, method: str, weight: float = DEFAULT_WEIGHT) -> np.ndarray:
-    """The (queries, documents) scores a method ranks by."""
+def check_method(method: str, weight: float) -> None:
+    """ValueError for an unknown method or a dense weight outside 0..1."""
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
     if not 0.0 <= weight <= 1.0:
         raise ValueError("the dense weight must be between 0 and 1")
+
+
+def method_scores(prepared: Prepared, method: str, weight: float = DEFAULT_WEIGHT) -> np.ndarray:
+    """The (queries, documents) scores a method ranks by."""
+    check_method(method, weight)
     needed = {"dense": (prepared.dense,), "bm25": (prepared.sparse,)}
     for matrix in needed.get(method, (prepared.dense, prepared.sparse)):
         if matrix is None:
@@ -293,10 +298,7 @@ def run_retrieval(
 ) -> dict[str, Any]:
     """Rank the verified claims for every tweet of a split and score the rankings."""
     weight = DEFAULT_WEIGHT if weight is None else weight
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; choose from {', '.join(METHODS)}")
-    if not 0.0 <= weight <= 1.0:
-        raise ValueError("the dense weight must be between 0 and 1")
+    check_method(method, weight)  # before any reading or embedding
     tie_order(0, ties)  # validates
     started = time.perf_counter()
     prepared = prepare(
