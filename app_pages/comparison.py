@@ -5,7 +5,6 @@ as its explanation, never as evidence."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -14,6 +13,7 @@ from app_pages.common import VERDICT_COLOURS, html_block, html_text, unmarkdown
 from app_pages.review_panel import review_phrase
 from chains.models import Stance, Verdict
 from chains.render import VERDICT_WORDS, md_literal, web_url
+from vectorstore.sentences import sentence_at
 
 if TYPE_CHECKING:
     from chains.models import ClaimCheck, Evidence, Mismatch, Report
@@ -35,24 +35,6 @@ def describe_mismatch(m: Mismatch) -> str:
     head = "Conflict" if m.conflict else "Not found in the passage"
     note = f" ({m.note})" if m.note else ""
     return f"{head} \u2014 {m.kind}: the claim has \u201c{m.claim_value}\u201d, the passage has {found}{note}"
-
-
-_SENTENCE_GAP = re.compile(r"[.!?][\"'\u201d\u2019)\]]*\s+|\n")
-_SENTENCE_END = re.compile(r"[.!?][\"'\u201d\u2019)\]]*(?=\s|$)|(?=\n)|\Z")
-
-
-def sentence_bounds(text: str, start: int, end: int, limit: int = 1000) -> tuple[int, int]:
-    """The sentence around text[start:end] (the quote itself when that is longer than limit)."""
-    s = 0
-    for m in _SENTENCE_GAP.finditer(text, max(0, start - limit), start):
-        s = m.end()
-    if start - s > limit:
-        s = start
-    e = end
-    if text[start:end].rstrip()[-1:] not in (".", "!", "?"):
-        m = _SENTENCE_END.search(text, end, min(len(text), end + limit))
-        e = m.end() if m else end
-    return s, max(e, end)
 
 
 # --- the comparison ------------------------------------------------------------------------------
@@ -132,7 +114,7 @@ def render_comparison(report: Report, n: int, claim: ClaimCheck, review: Review 
     )
     if claim.verdict is Verdict.NOT_IN_ARCHIVE:
         st.info(NOT_IN_ARCHIVE_NOTE)
-    s, e = sentence_bounds(report.article.text, claim.start, claim.end)
+    s, e = sentence_at(report.article.text, claim.start, claim.end)
     sentence = report.article.text[s:e]
     sentence_spans, passage_spans = _differences(sentence, claim.evidence)
     left, right = st.columns(2, gap="medium")

@@ -58,7 +58,8 @@ def select(files: list[Path], limit: int | None) -> list[Path]:
 
 def prepare(files: list[Path], chunk_chars: int, max_sentences: int) -> dict[str, Any]:
     """Chunk and sentence texts of the unique articles, loaded and chunked as ingest() does."""
-    from vectorstore.ingest import IngestError, _sentence_spans, chunk_article, load_file
+    from vectorstore.ingest import IngestError, chunk_article, load_file
+    from vectorstore.sentences import sentence_spans
 
     seen: set[str] = set()
     chunks: list[str] = []
@@ -76,7 +77,7 @@ def prepare(files: list[Path], chunk_chars: int, max_sentences: int) -> dict[str
                 continue
             seen.add(article.id)
             chunks += [p.text for p in chunk_article(article, chunk_chars)]
-            sentences += [article.text[s:e] for s, e in _sentence_spans(article.text)]
+            sentences += [article.text[s:e] for s, e in sentence_spans(article.text)]
     if max_sentences and len(sentences) > max_sentences:
         sentences = [sentences[i * len(sentences) // max_sentences] for i in range(max_sentences)]
     elif not max_sentences:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 
-from chains.extract import sentence_spans
 from chains.models import Mismatch
+from vectorstore.sentences import WORD as _WORD
+from vectorstore.sentences import content_words, sentence_spans
 
 _MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
 _SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
@@ -242,15 +243,6 @@ _ANTONYMS = [
     ("gained", "lost"), ("above", "below"), ("before", "after"), ("increase", "decrease"),
     ("rise", "fall"), ("raised", "cut"), ("hired", "fired"), ("reopened", "closed"),
 ]  # fmt: skip
-_STOPWORDS = set(
-    "a an the of to in on at by for from with and or but as is was were are be been has have had "
-    "it its this that these those which who whom than then so about after over into out".split()
-)
-_WORD = re.compile(r"[a-z0-9$%£€]+(?:[.,'][a-z0-9]+)*")
-
-
-def content_words(text: str) -> set[str]:
-    return {w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS}
 
 
 def closest_sentence(claim: str, passage: str) -> tuple[str, float]:

@@ -20,8 +20,8 @@ from pydantic import BaseModel, Field
 from chains.llm import structured
 from chains.models import Claim
 from prompts.loader import Prompt, load_prompt
+from vectorstore.sentences import sentence_spans
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+|\n\s*\n")
 # Predictions, hopes and opinions are not checkable against past coverage.
 _NOT_CHECKABLE = re.compile(
     # lower-case only, so that the month "May" is not taken for the verb
@@ -45,16 +45,6 @@ class ExtractedClaim(BaseModel):
 
 class ExtractedClaims(BaseModel):
     claims: list[ExtractedClaim] = Field(default_factory=list)
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence, whitespace trimmed."""
-    spans, start = [], 0
-    for match in _SENTENCE_END.finditer(text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
-    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
 
 
 def _trim(text: str, start: int, end: int) -> tuple[int, int]:

@@ -4,8 +4,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chains.extract import extract_claims, is_checkable, locate_quote, sentence_spans, windows
+from chains.extract import extract_claims, is_checkable, locate_quote, windows
 from tests.fakes import QueuedChatModel
+from vectorstore.sentences import sentence_spans
 
 ARTICLE = (
     "Port Avalon opened its new ferry terminal on May 3, 2021. The terminal cost $12 million.\n\n"

@@ -34,7 +34,6 @@ BODY = "The harbour bridge reopened on Monday. Repairs cost 4 million dollars."
         (loaders, "parse_date"),
         (loaders, "read_bytes_as_text"),
         (chunking, "chunk_article"),
-        (chunking, "_sentence_spans"),  # bench/bench_ingest.py imports it from vectorstore.ingest
     ],
 )
 def test_reexports(module, name: str) -> None:

@@ -6,27 +6,9 @@ import re
 from collections.abc import Iterator
 
 from vectorstore.models import Article, Passage
+from vectorstore.sentences import sentence_spans
 
-_PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*\n[ \t]*\n|\s*\Z)", re.DOTALL)
 _SPACES = re.compile(r"\s*")
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
-_ABBREVIATION = re.compile(
-    r"(?:\b(?:Mr|Mrs|Ms|Dr|Prof|St|Sen|Rep|Gov|Gen|Jr|Sr|Inc|Ltd|Co|Corp|vs|etc|No|[A-Z])"
-    r"|\b(?:e\.g|i\.e|U\.S|U\.K))\.$"
-)
-
-
-def _sentence_spans(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each sentence, whitespace excluded; paragraph breaks always split."""
-    for para in _PARAGRAPH.finditer(text):
-        start = para.start()
-        for m in _SENTENCE_END.finditer(text, para.start(), para.end()):
-            if _ABBREVIATION.search(text, max(start, m.end() - 8), m.end()):
-                continue  # "Mr. Smith", "U.S. economy": not the end of a sentence
-            yield start, m.end()
-            start = _SPACES.match(text, m.end()).end()
-        if start < para.end():
-            yield start, para.end()
 
 
 def _last_space(text: str, lo: int, hi: int) -> int:
@@ -57,7 +39,7 @@ def chunk_article(article: Article, max_chars: int) -> list[Passage]:
     if max_chars < 1:
         raise ValueError("max_chars must be positive")
     text = article.text
-    units = [u for s, e in _sentence_spans(text) for u in _split_long(text, s, e, max_chars)]
+    units = [u for s, e in sentence_spans(text) for u in _split_long(text, s, e, max_chars)]
     spans: list[list[int]] = []
     for start, end in units:
         if spans and end - spans[-1][0] <= max_chars:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vectorstore.chunking import _sentence_spans, chunk_article  # noqa: F401 (bench uses it)
+from vectorstore.chunking import chunk_article
 from vectorstore.loaders import (
     LOADERS,
     IngestError,
