@@ -139,7 +139,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         method=args.method,
         weight=args.weight,
         claims=args.claims,
-        window=args.window,
+        tune=args.tune,
         use_cache=not args.no_cache,
         progress=not args.quiet,
     )
@@ -192,7 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--weight", type=float, help="retrieval hybrid: weight of dense scores (default 0.7)"
     )
     p.add_argument("--claims", metavar="PATH", help="CLEF verified_claims.docs.tsv")
-    p.add_argument("--window", type=int, default=8, metavar="N", help="sentences per window")
+    p.add_argument(
+        "--tune",
+        type=int,
+        metavar="N",
+        help="checkworthiness: choose the threshold on N other sentences",
+    )
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     p.set_defaults(func=cmd_eval)

@@ -1,10 +1,10 @@
 """Check-worthiness: how likely a claim's sentence states something a record can settle.
 
-The extractor is generous (on ClaimBuster it finds 9 in 10 check-worthy sentences but
-half of what it keeps is not check-worthy), so each extracted quote is scored once
-more with a short yes/no question: the probability of YES from the label tokens where
-the model gives them (the embedded one), a 0/1 answer otherwise. Claims below
-``min_checkworthiness`` are left out of the check, and the report says how many.
+Each candidate sentence of an article is asked one short yes/no question on its own:
+the probability of YES from the label tokens where the model gives them (the
+embedded one, whose few-shot prefix stays cached from one sentence to the next), a
+0/1 answer otherwise. `chains.extract` keeps the candidates at or above
+``min_checkworthiness``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel
 
 from chains.llm import UsageCounter, structured
-from chains.models import Claim
 from prompts.loader import Prompt, load_prompt
 
 
@@ -43,28 +42,3 @@ def checkworthiness(
     if usage is not None:
         usage.add(calls=1, tokens_in=evaluated)
     return probs["YES"]
-
-
-def keep_checkworthy(
-    model: BaseChatModel,
-    claims: list[Claim],
-    *,
-    threshold: float,
-    prompt: Prompt | None = None,
-    usage: UsageCounter | None = None,
-    config: RunnableConfig | None = None,
-) -> tuple[list[Claim], list[str]]:
-    """The claims scoring at least ``threshold``, and a warning naming how many did not."""
-    if threshold <= 0:
-        return claims, []
-    kept = [
-        c
-        for c in claims
-        if checkworthiness(model, c.quote, prompt=prompt, usage=usage, config=config) >= threshold
-    ]
-    dropped = len(claims) - len(kept)
-    note = (
-        f"{dropped} sentence(s) the extractor proposed were left out as not checkable "
-        "(opinion, promise or too vague to check)."
-    )
-    return kept, [note] if dropped else []

@@ -1,220 +1,197 @@
-"""Claim extraction: checkable claims, each with a verbatim quote and its offsets.
+"""Claim extraction: every sentence of the article is scored on its own.
 
-The model is asked for the quote first (a small model copies better than it
-paraphrases), then a self-contained restatement. Every quote is located in the
-article; one that cannot be found is dropped, so `text[start:end] == quote` holds
-for every claim that leaves this module. Long articles are read in windows of whole
-sentences; duplicates from overlapping windows are merged.
+The article is split once (`vectorstore.sentences`); each sentence is a candidate
+whose quote is the sentence itself, located by offsets and never retyped. A
+forward-looking sentence is a prediction, left out, unless it carries a past fact
+("X, who was first elected in 2019, will seek ..."): then that clause is the claim.
+Each candidate's check-worthiness is the probability of YES to a short question about
+that candidate alone (`chains.checkworthy`), so nothing one sentence says can change
+what is found elsewhere: an instruction in the article is one more sentence, scored
+like the rest. A restatement is made only where a claim opens with a pronoun: the
+model names what it refers to, copied from the text before it, and the code puts
+that in the pronoun's place, so every number, date and name of the quote stays.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections.abc import Iterator
+from dataclasses import dataclass
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.runnables import RunnableConfig
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
-from chains.llm import structured
+from chains.checkworthy import checkworthiness
+from chains.llm import ModelOutputError, UsageCounter, structured
 from chains.models import Claim
 from prompts.loader import Prompt, load_prompt
 from vectorstore.sentences import sentence_spans
 
-# Predictions, hopes and opinions are not checkable against past coverage.
-_NOT_CHECKABLE = re.compile(
+MIN_WORDS = 4  # shorter "sentences" are bylines, datelines and fragments
+MAX_SENTENCE = 600  # longer "sentences" are tables or lists run together
+_FORWARD = re.compile(
     # lower-case only, so that the month "May" is not taken for the verb
-    r"\b(will|would|could|might|should|may|expects?|expected to|plans? to|hopes? to|is set to|"
-    r"believes?|likely)\b"
-    r"|(?i:\b(i|we) (think|believe|feel)\b|\bin my view\b)"
+    r"\b(will|would|could|might|should|may|expects?|expected to|plans? to|hopes? to|"
+    r"intends? to|is set to|are set to|likely|believes?)\b"
 )
-_FIGURE = re.compile(r"\d")
-_MAX_FIGURE_SENTENCE = 400  # longer "sentences" are tables or lists run together
-_FOLD = str.maketrans(
-    {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-"}
+_OPINION = re.compile(r"(?i:\b(i|we) (think|believe|feel)\b|\bin my view\b)")
+# "X, who was first elected in 2019, will ..." / "X, which opened in 2010, will ..."
+_RELATIVE = re.compile(r"(?P<subject>[^,]{3,80}?), (?:who|which) (?P<fact>[^,]{5,200}?),\s")
+# "X, built in 1958, will ..." (a participle opening the clause)
+_PARTICIPLE = re.compile(
+    r"(?P<subject>[^,]{3,80}?), (?P<fact>(?:first |originally )?"
+    r"(?:[a-z]+ed|built|won|held|sold|made|paid|chosen|taken|given|begun|bought|hit|cut|"
+    r"set|shut|spent|grown|known|run|seen|shown|struck|brought|fought|thought)"
+    r" [^,]{3,150}?),\s"
 )
+# "The hospital opened in 2010 and will add a wing next year."
+_COMPOUND = re.compile(r"(?P<fact>.{15,}?),? (?:and|but) (?=(?:will|plans? to|is set to)\b)")
+_PRONOUN = re.compile(r"[\"'\u201c\u2018]?(?P<word>It|He|She|They|Its|His|Her|Their)\b")
+_POSSESSIVE = {"Its", "His", "Her", "Their"}
+_FACT_TOKEN = re.compile(r"\S*\d\S*|\b[A-Z][a-z]+\b")
+_CONTEXT_CHARS = 600
 
 
-# No length limits in these schemas: they become the model's grammar, and bounded
-# repetitions blow it up. Lengths are bounded where the answer is used instead.
-class ExtractedClaim(BaseModel):
-    quote: str
-    claim: str
+@dataclass(frozen=True)
+class Candidate:
+    """A sentence, or the past fact in a forward-looking one, proposed as a claim."""
+
+    start: int
+    end: int  # text[start:end] is the quote
+    text: str  # what is scored and judged
 
 
-class ExtractedClaims(BaseModel):
-    claims: list[ExtractedClaim] = Field(default_factory=list)
+class Reference(BaseModel):
+    refers_to: str
 
 
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
+def is_forward_looking(sentence: str) -> bool:
+    return bool(_FORWARD.search(sentence) or _OPINION.search(sentence))
 
 
-def windows(text: str, max_chars: int = 2400) -> Iterator[tuple[int, int]]:
-    """Windows of whole sentences, each overlapping the last by one sentence."""
-    spans = sentence_spans(text)
-    i = 0
-    while i < len(spans):
-        j = i
-        while j + 1 < len(spans) and spans[j + 1][1] - spans[i][0] <= max_chars:
-            j += 1
-        yield spans[i][0], spans[j][1]
-        if j + 1 >= len(spans):
-            return
-        i = max(j, i + 1)  # the last sentence opens the next window too
+def past_fact(sentence: str) -> tuple[int, int, str] | None:
+    """(start, end, fact) of the past fact inside a forward-looking sentence, if any."""
+    for pattern, verb in ((_RELATIVE, ""), (_PARTICIPLE, "was ")):
+        m = pattern.match(sentence)
+        if m and not is_forward_looking(m.group("fact")) and is_forward_looking(sentence):
+            fact = f"{m.group('subject').strip()} {verb}{m.group('fact').strip()}."
+            return m.start(), m.end("fact"), fact
+    m = _COMPOUND.match(sentence)
+    if m and not is_forward_looking(m.group("fact")):
+        return m.start(), m.end("fact"), m.group("fact").strip().rstrip(",") + "."
+    return None
 
 
-def _folded(text: str) -> tuple[str, list[int]]:
-    """Text with quotes/dashes folded and whitespace collapsed, plus a map back to offsets."""
-    out, index = [], []
-    for i, ch in enumerate(unicodedata.normalize("NFC", text)):
-        ch = ch.translate(_FOLD).lower()
-        if ch.isspace():
-            if out and out[-1] == " ":
-                continue
-            ch = " "
-        out.append(ch)
-        index.append(i)
-    return "".join(out), index
-
-
-def _find(text: str, quote: str, hint: int) -> tuple[int, int] | None:
-    """Exact first, then ignoring quote style and spacing."""
-    found = text.find(quote, hint)
-    if found < 0:
-        found = text.find(quote)
-    if found >= 0:
-        return found, found + len(quote)
-    folded_text, index = _folded(text)
-    folded_quote = _folded(quote)[0].strip()
-    found = folded_text.find(folded_quote)
-    if found < 0:
-        return None
-    return _trim(text, index[found], index[found + len(folded_quote) - 1] + 1)
-
-
-def locate_quote(text: str, quote: str, hint: int = 0) -> tuple[int, int] | None:
-    """Offsets of `quote` in `text`, or None when the article does not hold it.
-
-    A quote the model cut short ("... 2024." for "... 2024, after 14 months.") is found
-    without its final punctuation and widened to its whole sentence: the span is always
-    the article's own text.
-    """
-    quote = quote.strip().strip('"').strip()
-    if len(quote) < 8:
-        return None
-    span = _find(text, quote, hint)
-    if span is not None:
-        return span
-    shortened = quote.rstrip(".!?,;: ")
-    span = _find(text, shortened, hint) if len(shortened) >= 20 else None
-    if span is None:
-        return None
-    return next(((s, e) for s, e in sentence_spans(text) if s <= span[0] and span[1] <= e), span)
-
-
-def _content_words(text: str) -> set[str]:
-    return {
-        w
-        for w in re.findall(r"[a-z0-9$%.,]+", text.lower())
-        if len(w) > 3 or any(c.isdigit() for c in w)
-    }
-
-
-def restatement(quote: str, claim: str) -> str:
-    """The model's self-contained claim when it is a restatement of the quote, else the quote.
-
-    A small model sometimes repeats an earlier claim for a later quote; a claim that
-    shares too little with its own quote is not trusted.
-    """
-    claim = claim.strip()[:800]
-    words = _content_words(quote)
-    if not claim or not words or len(words & _content_words(claim)) / len(words) < 0.5:
-        return quote
-    return claim
-
-
-def is_checkable(quote: str) -> bool:
-    return not quote.rstrip().endswith("?") and not _NOT_CHECKABLE.search(quote)
-
-
-def _same(a: Claim, b: Claim) -> bool:
-    overlap = min(a.end, b.end) - max(a.start, b.start)
-    if overlap <= 0:
-        return False
-    words_a, words_b = set(a.text.lower().split()), set(b.text.lower().split())
-    return len(words_a & words_b) / max(1, len(words_a | words_b)) >= 0.6
-
-
-def _missed_figures(text: str, found: list[Claim], room: int) -> list[Claim]:
-    """Checkable sentences of 5 words or more with a digit that no claim overlaps, in
-    article order."""
-    out: list[Claim] = []
+def candidates(text: str) -> tuple[list[Candidate], int]:
+    """Every sentence that could state a checkable fact, and how many were too long to read."""
+    found, too_long = [], 0
     for start, end in sentence_spans(text):
-        if len(out) >= room:
-            break
         quote = text[start:end]
-        if (
-            _FIGURE.search(quote)
-            and len(quote.split()) >= 5
-            and len(quote) <= _MAX_FIGURE_SENTENCE
-            and is_checkable(quote)
-            and not any(c.start < end and start < c.end for c in found)
-        ):
-            out.append(
-                Claim(id="", text=" ".join(quote.split()), quote=quote, start=start, end=end)
-            )
-    return out
+        if len(quote.split()) < MIN_WORDS or quote.rstrip("\"')\u201d\u2019 ").endswith("?"):
+            continue
+        if len(quote) > MAX_SENTENCE:
+            too_long += 1
+            continue
+        if is_forward_looking(quote):
+            fact = past_fact(quote)
+            if fact is not None:
+                found.append(Candidate(start + fact[0], start + fact[1], " ".join(fact[2].split())))
+            continue
+        found.append(Candidate(start, end, " ".join(quote.split())))
+    return found, too_long
+
+
+def keeps_facts(quote: str, text: str) -> bool:
+    """Every number, date and capitalised name of the quote is in the claim's text."""
+    return all(token.strip(".,;:\"'()") in text for token in _FACT_TOKEN.findall(quote))
+
+
+def resolve_pronoun(
+    model: BaseChatModel,
+    text: str,
+    candidate: Candidate,
+    *,
+    prompt: Prompt,
+    config: RunnableConfig | None = None,
+) -> str:
+    """The candidate with an opening pronoun replaced by what it refers to, when the
+    model names words that stand in the text before it; else the candidate as it is."""
+    m = _PRONOUN.match(candidate.text)
+    if m is None:
+        return candidate.text
+    before = text[max(0, candidate.start - _CONTEXT_CHARS) : candidate.start]
+    context = " ".join(before.split())
+    if not context:
+        return candidate.text
+    messages = prompt.render(context=context, sentence=candidate.text, pronoun=m.group("word"))
+    try:
+        answer = structured(model, Reference, max_tokens=40).invoke(messages, config=config)
+    except ModelOutputError:
+        return candidate.text  # the quote stands as the claim
+    name = " ".join(answer.refers_to.split()).strip(" .,\"'")
+    if not name or len(name) > 80 or name.lower() not in context.lower():
+        return candidate.text
+    if _PRONOUN.fullmatch(name) or name.lower() in {"it", "he", "she", "they"}:
+        return candidate.text
+    name = name[0].upper() + name[1:]
+    if m.group("word") in _POSSESSIVE:
+        name += "'" if name.endswith("s") else "'s"
+    restated = candidate.text[: m.start("word")] + name + candidate.text[m.end("word") :]
+    rest = candidate.text[m.end("word") :]
+    return restated if keeps_facts(rest, restated) else candidate.text
 
 
 def extract_claims(
     text: str,
     model: BaseChatModel,
     *,
-    prompt: Prompt | None = None,
+    threshold: float = 0.7,
     max_claims: int = 25,
-    window_chars: int = 2400,
-    figure_sentences: bool = True,
+    checkworthy_prompt: Prompt | None = None,
+    resolve_prompt: Prompt | None = None,
+    usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
 ) -> tuple[list[Claim], list[str]]:
-    """Claims in article order, and warnings for what was dropped.
+    """Claims in article order, and warnings for what was left out.
 
-    With `figure_sentences`, sentences holding a figure (number, amount, date) that the
-    model passed over are added as they stand, while there is room: the embedded model
-    sometimes misses an article's main figure, and the check-worthiness filter judges
-    these like the rest.
+    A candidate is kept when its check-worthiness is at least `threshold` (0 keeps
+    every candidate); at most `max_claims`, the most check-worthy, are kept.
     """
-    prompt = prompt or load_prompt("extract_claims")
-    chain = structured(model, ExtractedClaims, max_tokens=1200)
-    found: list[Claim] = []
-    warnings: list[str] = []
-    for w_start, w_end in windows(text, window_chars):
-        messages = prompt.render(article=text[w_start:w_end], max_claims=str(max_claims))
-        answer = chain.invoke(messages, config=config)
-        for item in answer.claims[: 2 * max_claims]:
-            span = locate_quote(text, item.quote, w_start)
-            if span is None:
-                warnings.append(
-                    f"dropped a claim whose quote is not in the article: {item.quote[:80]!r}"
-                )
-                continue
-            quote = text[span[0] : span[1]]
-            if not is_checkable(quote):
-                continue
-            claim = Claim(
-                id="", text=restatement(quote, item.claim), quote=quote, start=span[0], end=span[1]
+    checkworthy_prompt = checkworthy_prompt or load_prompt("checkworthy")
+    resolve_prompt = resolve_prompt or load_prompt("resolve_reference")
+    found, too_long = candidates(text)
+    # All sentences are scored before any restatement: one prompt prefix stays cached.
+    scored = [
+        (c, checkworthiness(model, c.text, prompt=checkworthy_prompt, usage=usage, config=config))
+        for c in found
+    ]
+    kept = [(c, p) for c, p in scored if p >= threshold]
+    warnings = []
+    if too_long:
+        warnings.append(
+            f"{too_long} sentence(s) over {MAX_SENTENCE} characters (tables or lists run "
+            "together) were not read as claims."
+        )
+    if len(kept) < len(scored):
+        warnings.append(
+            f"{len(scored) - len(kept)} sentence(s) were left out as not checkable "
+            "(opinion, promise or too vague to check)."
+        )
+    if len(kept) > max_claims:
+        warnings.append(f"kept the {max_claims} most check-worthy of {len(kept)} claims")
+        kept = sorted(kept, key=lambda cp: -cp[1])[:max_claims]
+    kept.sort(key=lambda cp: cp[0].start)
+    claims = []
+    for i, (c, p) in enumerate(kept, 1):
+        claim_text = resolve_pronoun(model, text, c, prompt=resolve_prompt, config=config)
+        claims.append(
+            Claim(
+                id=f"c{i}",
+                text=claim_text,
+                quote=text[c.start : c.end],
+                start=c.start,
+                end=c.end,
+                checkworthiness=round(p, 4),
             )
-            if not any(_same(claim, other) for other in found):
-                found.append(claim)
-    if figure_sentences:
-        found += _missed_figures(text, found, max_claims - len(found))
-    found.sort(key=lambda c: (c.start, c.end))
-    if len(found) > max_claims:
-        warnings.append(f"kept the first {max_claims} of {len(found)} claims")
-        found = found[:max_claims]
-    return [c.model_copy(update={"id": f"c{i}"}) for i, c in enumerate(found, 1)], warnings
+        )
+    return claims, warnings

@@ -29,10 +29,11 @@ class Claim(BaseModel):
     """A checkable claim; article_text[start:end] == quote always holds."""
 
     id: str
-    text: str  # self-contained restatement
-    quote: str  # verbatim span of the article
+    text: str  # what is judged: the quote, or its fact with a pronoun resolved
+    quote: str  # verbatim span of the article: whole sentence(s) or a clause of one
     start: int
     end: int
+    checkworthiness: float | None = None  # P(a checkable fact), when the model gives it
 
 
 class Mismatch(BaseModel):

@@ -11,7 +11,6 @@ from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from chains.checkworthy import keep_checkworthy
 from chains.compare import check_claim, judge_passages
 from chains.extract import extract_claims
 from chains.llm import UsageCounter, model_label
@@ -42,15 +41,15 @@ class Progress:
 
 @dataclass
 class Prompts:
-    extract: Prompt = field(default_factory=lambda: load_prompt("extract_claims"))
-    judge: Prompt = field(default_factory=lambda: load_prompt("judge_stance"))
     checkworthy: Prompt = field(default_factory=lambda: load_prompt("checkworthy"))
+    resolve: Prompt = field(default_factory=lambda: load_prompt("resolve_reference"))
+    judge: Prompt = field(default_factory=lambda: load_prompt("judge_stance"))
 
     @property
     def version(self) -> str:
         return (
-            f"extract:{self.extract.version},judge:{self.judge.version},"
-            f"checkworthy:{self.checkworthy.version}"
+            f"checkworthy:{self.checkworthy.version},resolve:{self.resolve.version},"
+            f"judge:{self.judge.version}"
         )
 
 
@@ -152,19 +151,14 @@ def check_article(
     claims, warnings = extract_claims(
         article.text,
         model,
-        prompt=prompts.extract,
-        max_claims=settings.max_claims,
-        config={"callbacks": [usage]},
-    )
-    claims, dropped = keep_checkworthy(
-        model,
-        claims,
         threshold=settings.min_checkworthiness,
-        prompt=prompts.checkworthy,
+        max_claims=settings.max_claims,
+        checkworthy_prompt=prompts.checkworthy,
+        resolve_prompt=prompts.resolve,
         usage=usage,
         config={"callbacks": [usage]},
     )
-    report.warnings += warnings + dropped
+    report.warnings += warnings
     _record(report.stages["extract"], started, usage)
 
     for i, claim in enumerate(claims, 1):

@@ -32,7 +32,7 @@ def run_eval(
     method: str = "hybrid",
     weight: float | None = None,  # retrieval hybrid: None = the runner's default
     claims: str | Path | None = None,
-    window: int = 8,
+    tune: int | None = None,
     use_cache: bool = True,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -75,7 +75,7 @@ def run_eval(
                 data,
                 model=model,
                 settings=settings,
-                window=window,
+                tune=tune,
                 limit=limit,
                 use_cache=use_cache,
                 progress=progress,

@@ -1,27 +1,24 @@
-"""Check-worthiness: the real claim extraction, scored sentence by sentence.
+"""Check-worthiness: the product's claim finding, scored sentence by sentence.
 
-A debate (ClaimBuster json or a CheckThat! 2019 tsv) is cut into windows of ``window``
-(default 8) consecutive sentences, joined with spaces into one text whose sentence
-offsets are known. ``chains.extract.extract_claims`` runs on each window; every claim's
-verbatim quote (with its offsets in the window) is mapped back to the sentences it
-overlaps. As in the product, a quote whose check-worthiness
-(``chains.checkworthy``) is below ``settings.min_checkworthiness`` is left out. A
-sentence is predicted check-worthy when any kept quote covers it; its ranking score is
-the number of kept quotes covering it plus the share of its characters covered (0 when
-none), ties keeping transcript order. ``extraction_only`` gives the figures with every
-quote kept.
+Each sentence of a debate (ClaimBuster json or a CheckThat! 2019 tsv) goes through
+what `chains.extract.extract_claims` does with a sentence of an article: questions,
+fragments and predictions without a past fact are no candidates (score 0); a
+candidate's score is its check-worthiness (`chains.checkworthy`), the most of any
+candidate the sentence yields. A sentence is predicted check-worthy at or above the
+threshold.
 
-``--limit N`` samples whole windows (ceil(N / window) of them), seeded and stratified
-by the number of check-worthy sentences in the window (0, 1, 2, 3+), so that the
-sentences keep their context. What the model extracted per window is cached, and the
-quotes' check-worthiness apart from it (the mapping to sentences is not cached, so it
-and the threshold can change without a rerun).
+``--limit N`` samples whole windows of ``DEFAULT_WINDOW`` consecutive sentences
+(ceil(N / window) of them), seeded and stratified by the number of check-worthy
+sentences in the window (0, 1, 2, 3+): the same sentences earlier extraction figures
+were measured on. ``tune`` sentences (``--tune N``) are sampled the same way from the
+other windows; the F1-best threshold on them is then applied to the reported
+sentences, so the threshold is never chosen on the sentences it is reported on.
+Without ``--tune`` the threshold is ``settings.min_checkworthiness``.
 
-Figures: precision, recall and F1 of the check-worthy class over all sentences scored;
-average precision per debate (over its sampled sentences in transcript order) and
-their mean, MAP, over debates with at least one check-worthy sentence; ROC-AUC. The
-number-or-entity baseline (``eval.baselines``) on the same sentences is reported
-beside them.
+Figures: precision, recall and F1 of the check-worthy class; average precision per
+debate (over its sampled sentences, ranked by score) and their mean, MAP, over debates
+with at least one check-worthy sentence; ROC-AUC; model tokens per sentence. The
+number-or-entity baseline (``eval.baselines``) on the same sentences is reported beside.
 """
 
 from __future__ import annotations
@@ -36,8 +33,8 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from chains.checkworthy import checkworthiness
-from chains.extract import extract_claims
-from chains.llm import model_label
+from chains.extract import candidates
+from chains.llm import UsageCounter, model_label
 from chains.pipeline import Prompts
 from eval import baselines, metrics
 from eval.datasets import Debate, Sentence, read_checkworthiness, sample_stratified
@@ -47,7 +44,6 @@ from eval.harness import (
     code_version,
     header,
     median_seconds,
-    path_hash,
     rounded,
     stable_hash,
 )
@@ -66,20 +62,6 @@ class Window:
     def positives(self) -> int:
         return sum(s.label for s in self.sentences)
 
-    def text(self) -> tuple[str, list[tuple[int, int]]]:
-        """The sentences joined by spaces, and each sentence's (start, end) in that text."""
-        spans, parts, pos = [], [], 0
-        for s in self.sentences:
-            text = " ".join(s.text.split())
-            spans.append((pos, pos + len(text)))
-            parts.append(text)
-            pos += len(text) + 1
-        return " ".join(parts), spans
-
-    @property
-    def key(self) -> str:
-        return f"{self.debate}/{self.index}/{stable_hash(self.text()[0], 12)}"
-
 
 def make_windows(debates: Sequence[Debate], size: int = DEFAULT_WINDOW) -> list[Window]:
     """Consecutive, non-overlapping windows of ``size`` sentences, debate by debate."""
@@ -92,90 +74,58 @@ def make_windows(debates: Sequence[Debate], size: int = DEFAULT_WINDOW) -> list[
     ]
 
 
-def sentence_scores(
-    spans: Sequence[tuple[int, int]], claims: Sequence[Sequence[int]]
-) -> list[float]:
-    """Per sentence: quotes overlapping it plus the share of its characters they cover."""
-    scores = []
-    for start, end in spans:
-        covered = [0] * max(0, end - start)
-        count = 0
-        for c_start, c_end in claims:
-            lo, hi = max(start, c_start), min(end, c_end)
-            if hi > lo:
-                count += 1
-                covered[lo - start : hi - start] = [1] * (hi - lo)
-        scores.append(count + (sum(covered) / len(covered) if covered and count else 0.0))
-    return scores
-
-
-def _extract(window: Window, model: BaseChatModel, prompts: Prompts, settings: Settings) -> dict:
-    text, _ = window.text()
+def sentence_score(model: BaseChatModel, sentence: str, prompts: Prompts) -> dict[str, Any]:
+    """The product's check-worthiness of one sentence, and what it cost."""
+    text = " ".join(sentence.split())
+    usage = UsageCounter()
     started = time.perf_counter()
-    claims, warnings = extract_claims(
-        text, model, prompt=prompts.extract, max_claims=settings.max_claims
-    )
+    found, _ = candidates(text)
+    scores = [
+        checkworthiness(
+            model, c.text, prompt=prompts.checkworthy, usage=usage, config={"callbacks": [usage]}
+        )
+        for c in found
+    ]
     return {
-        "claims": [[c.start, c.end] for c in claims],
-        "quotes": [c.quote for c in claims],
-        "dropped": len(warnings),
+        "score": max(scores, default=0.0),
+        "tokens_in": usage.tokens_in,
         "seconds": round(time.perf_counter() - started, 3),
     }
 
 
-def _score_quotes(
-    windows: Sequence[Window],
-    extracted: ResultCache,
-    model: BaseChatModel,
-    prompts: Prompts,
-    settings: Settings,
-    use_cache: bool,
-    progress: bool,
-) -> dict[str, list[float]]:
-    """Window key -> the check-worthiness of each extracted quote (cached on its own, so
-    the threshold and the check-worthiness prompt change without a new extraction)."""
-    if settings.min_checkworthiness <= 0:
-        return {w.key: [1.0] * len((extracted.get(w.key) or {}).get("claims", [])) for w in windows}
-    config = {
-        "model": model_label(model),
-        "checkworthy_prompt": prompts.checkworthy.version,
-        "code": code_version("chains.checkworthy"),
-    }
-    cache = ResultCache.for_run(
-        settings.cache_dir / "eval" if use_cache else None, "checkworthiness-quotes", config
-    )
-
-    def quotes(w: Window) -> list[str]:
-        return (extracted.get(w.key) or {}).get("quotes", [])
-
-    # A window is scored again when its extraction changed; quotes scored before are reused.
-    todo = [w for w in windows if (cache.get(w.key) or {}).get("quotes") != quotes(w)]
-    bar = ProgressLine(len(windows), "quotes", enabled=progress, done=len(windows) - len(todo))
-    for w in todo:
-        earlier = cache.get(w.key) or {}
-        known = dict(zip(earlier.get("quotes", []), earlier.get("scores", []), strict=False))
-        scores = [
-            known[q] if q in known else checkworthiness(model, q, prompt=prompts.checkworthy)
-            for q in quotes(w)
-        ]
-        cache.put(w.key, {"quotes": quotes(w), "scores": scores})
-        bar.update()
-    bar.close()
-    return {w.key: (cache.get(w.key) or {}).get("scores", []) for w in windows}
+def best_threshold(gold: Sequence[int], scores: Sequence[float]) -> float:
+    """The threshold (one of the scores) with the best F1 of the positive class; the
+    highest such threshold on ties."""
+    best, best_f1 = 0.5, -1.0
+    for t in sorted({s for s in scores if s > 0}, reverse=True):
+        f1 = metrics.positive_prf(gold, [int(s >= t) for s in scores])["f1"]
+        if f1 > best_f1:
+            best, best_f1 = t, f1
+    return best
 
 
-def score_sentences(gold: dict[str, list[int]], scores: dict[str, list[float]]) -> dict[str, Any]:
-    """P/R/F1 of the positive class, AP per debate, MAP and ROC-AUC."""
+def score_sentences(
+    gold: dict[str, list[int]], scores: dict[str, list[float]], threshold: float
+) -> dict[str, Any]:
+    """P/R/F1 of the positive class at ``threshold``, AP per debate, MAP and ROC-AUC."""
     flat_gold = [g for d in gold for g in gold[d]]
     flat_scores = [s for d in gold for s in scores[d]]
-    report: dict[str, Any] = metrics.positive_prf(flat_gold, [int(s > 0) for s in flat_scores])
+    predicted = [int(s >= threshold and s > 0) for s in flat_scores]
+    report: dict[str, Any] = metrics.positive_prf(flat_gold, predicted)
     ap = {
         d: metrics.average_precision_from_scores(gold[d], scores[d]) for d in gold if any(gold[d])
     }
     report["map"] = sum(ap.values()) / len(ap) if ap else 0.0
     report["roc_auc"] = metrics.roc_auc(flat_gold, flat_scores)
     report["average_precision"] = ap
+    report["predicted_positive"] = sum(predicted)
     return report
+
+
+def _sample(windows: list[Window], n: int, seed: int) -> list[Window]:
+    return sample_stratified(
+        windows, math.ceil(n / DEFAULT_WINDOW), key=lambda w: min(w.positives, 3), seed=seed
+    )
 
 
 def run_checkworthiness(
@@ -183,78 +133,92 @@ def run_checkworthiness(
     *,
     model: BaseChatModel,
     settings: Settings,
-    window: int = DEFAULT_WINDOW,
     limit: int | None = None,
+    tune: int | None = None,
     prompts: Prompts | None = None,
     use_cache: bool = True,
     progress: bool = True,
 ) -> dict[str, Any]:
-    """Extract claims window by window and score the sentences they cover."""
+    """Score the (sampled) sentences one by one and report the figures."""
     prompts = prompts or Prompts()
     started = time.perf_counter()
-    debates = read_checkworthiness(data)
-    windows = make_windows(debates, window)
-    if limit:
-        windows = sample_stratified(
-            windows, math.ceil(limit / window), key=lambda w: min(w.positives, 3)
-        )
+    windows = make_windows(read_checkworthiness(data))
+    reported = _sample(windows, limit, seed=13) if limit else windows
+    tuning: list[Window] = []
+    if tune:
+        chosen = {(w.debate, w.index) for w in reported}
+        tuning = _sample([w for w in windows if (w.debate, w.index) not in chosen], tune, seed=14)
     label = model_label(model)
     config = {
-        "data": path_hash(data),
         "model": label,
-        "extract_prompt": prompts.extract.version,
-        "code": code_version("chains.extract"),
-        "max_claims": settings.max_claims,
+        "checkworthy_prompt": prompts.checkworthy.version,
+        "code": code_version("chains.extract", "chains.checkworthy"),
     }
     cache = ResultCache.for_run(
-        settings.cache_dir / "eval" if use_cache else None, "checkworthiness", config
+        settings.cache_dir / "eval" if use_cache else None, "checkworthiness-sentences", config
     )
-    todo = [w for w in windows if w.key not in cache]
-    bar = ProgressLine(len(windows), "windows", enabled=progress, done=len(windows) - len(todo))
-    for w in todo:
-        record = _extract(w, model, prompts, settings)
-        cache.put(w.key, record)
-        bar.update(note=f"{len(record['claims'])} claim(s)")
+    sentences = [s for w in reported + tuning for s in w.sentences]
+    keys = [stable_hash(" ".join(s.text.split()), 20) for s in sentences]
+    todo = sorted({k: s for k, s in zip(keys, sentences, strict=True) if k not in cache}.items())
+    bar = ProgressLine(
+        len(set(keys)), "sentences", enabled=progress, done=len(set(keys)) - len(todo)
+    )
+    for key, sentence in todo:
+        cache.put(key, sentence_score(model, sentence.text, prompts))
+        bar.update()
     bar.close()
-    worthiness = _score_quotes(windows, cache, model, prompts, settings, use_cache, progress)
 
-    gold: dict[str, list[int]] = {}
-    scores: dict[str, list[float]] = {}
-    unfiltered: dict[str, list[float]] = {}
-    heuristic: dict[str, list[float]] = {}
+    def figures(part: list[Window]) -> tuple[dict[str, list[int]], dict[str, list[float]]]:
+        gold: dict[str, list[int]] = {}
+        scores: dict[str, list[float]] = {}
+        for w in part:  # in debate and transcript order (the sample keeps input order)
+            gold.setdefault(w.debate, []).extend(s.label for s in w.sentences)
+            scores.setdefault(w.debate, []).extend(
+                cache.get(stable_hash(" ".join(s.text.split()), 20))["score"] for s in w.sentences
+            )
+        return gold, scores
+
     threshold = settings.min_checkworthiness
-    for w in windows:  # in debate and transcript order (the sample keeps input order)
-        _, spans = w.text()
-        claims = (cache.get(w.key) or {}).get("claims", [])
-        kept = [c for c, p in zip(claims, worthiness[w.key], strict=True) if p >= threshold]
-        gold.setdefault(w.debate, []).extend(s.label for s in w.sentences)
-        scores.setdefault(w.debate, []).extend(sentence_scores(spans, kept))
-        unfiltered.setdefault(w.debate, []).extend(sentence_scores(spans, claims))
-        heuristic.setdefault(w.debate, []).extend(
-            baselines.checkworthiness_score(s.text) for s in w.sentences
-        )
     result = header(
         "checkworthiness",
         data,
         model=label,
         prompt_version=prompts.version,
-        mode="extract",
+        mode="sentences",
         limit=limit,
     )
+    if tuning:
+        tune_gold, tune_scores = figures(tuning)
+        flat_gold = [g for d in tune_gold for g in tune_gold[d]]
+        flat = [s for d in tune_gold for s in tune_scores[d]]
+        threshold = best_threshold(flat_gold, flat)
+        at = score_sentences(tune_gold, tune_scores, threshold)
+        result["threshold_chosen_on"] = {
+            "n": len(flat),
+            "positives": sum(flat_gold),
+            "f1": at["f1"],
+            "note": "windows disjoint from the reported ones (seed 14)",
+        }
+    gold, scores = figures(reported)
     n = sum(len(g) for g in gold.values())
     result |= {"n": n, "positives": sum(sum(g) for g in gold.values())}
-    result |= {"windows": len(windows), "window": window, "debates": len(gold)}
-    result |= score_sentences(gold, scores)
-    result["predicted_positive"] = sum(s > 0 for d in scores.values() for s in d)
-    result["min_checkworthiness"] = threshold
-    every = score_sentences(gold, unfiltered)
-    result["extraction_only"] = {k: every[k] for k in ("precision", "recall", "f1", "map")}
-    base = score_sentences(gold, heuristic)
+    result |= {"windows": len(reported), "debates": len(gold), "threshold": threshold}
+    result |= score_sentences(gold, scores, threshold)
+    heuristic = {
+        d: [baselines.checkworthiness_score(s.text) for w in reported if w.debate == d
+            for s in w.sentences]
+        for d in gold
+    }  # fmt: skip
+    base = score_sentences(gold, heuristic, 1e-9)
     result["baseline"] = {"name": "number-or-entity"} | {
         k: base[k] for k in ("precision", "recall", "f1", "map", "roc_auc")
     }
-    result["median_seconds_per_window"] = median_seconds(cache.get(w.key) or {} for w in windows)
-    result["cached"] = len(windows) - len(todo)
+    records = [cache.get(k) or {} for k in keys]
+    result["tokens_in_per_sentence"] = sum(r.get("tokens_in", 0) for r in records) / max(
+        1, len(records)
+    )
+    result["median_seconds_per_sentence"] = median_seconds(records)
+    result["cached"] = len(set(keys)) - len(todo)
     result["cache_file"] = str(cache.path) if cache.path else None
     result["seconds"] = round(time.perf_counter() - started, 2)
     return rounded(result)

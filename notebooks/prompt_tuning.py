@@ -17,8 +17,8 @@
 # # Prompt tuning: does a prompt change make the verdicts and the claim finding better?
 #
 # 1. Put prompt variants as files in `notebooks/variants/` (copy `prompts/judge_stance.md`
-#    or `prompts/extract_claims.md`, change it, keep the `## system|user|assistant`
-#    sections and the `{{claim}}` / `{{passage}}` / `{{article}}` variables).
+#    or `prompts/checkworthy.md`, change it, keep the `## system|user|assistant`
+#    sections and the `{{claim}}` / `{{passage}}` / `{{sentence}}` variables).
 # 2. Run all cells. Each variant runs on the same stratified slice of the development
 #    data with the configured model (the embedded one by default), through the same
 #    code as `cli.py eval`, so the figures compare with `docs/EVALUATION.md`.
@@ -55,7 +55,7 @@ print("model:", model_label(model), "| items per run:", LIMIT or "all")
 # %% [markdown]
 # ## The variants
 # The prompt in `prompts/` is the baseline; every `notebooks/variants/judge_stance*.md`,
-# `extract_claims*.md` and `checkworthy*.md` is a variant of it.
+# `checkworthy*.md` and `resolve_reference*.md` is a variant of it.
 
 # %%
 VARIANTS_DIR = ROOT / "notebooks" / "variants"
@@ -69,11 +69,8 @@ def variants(name: str) -> dict[str, object]:
 
 
 judge_variants = variants("judge_stance")
-# Claim finding is extraction, then the check-worthiness filter: vary either.
+# Claim finding scores every sentence with the check-worthiness question: vary it.
 finding_variants = {"current": Prompts()}
-for name, prompt in variants("extract_claims").items():
-    if name != "current":
-        finding_variants[name] = Prompts(extract=prompt)
 for name, prompt in variants("checkworthy").items():
     if name != "current":
         finding_variants[name] = Prompts(checkworthy=prompt)

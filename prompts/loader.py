@@ -21,6 +21,16 @@ _HEADING = re.compile(r"^## (system|user|assistant)\s*$", re.MULTILINE)
 _ROLES = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
 
 
+# Chat-template markers ("<|im_end|>", "<|eot_id|>") in a value are broken up, so text
+# from an article or a passage cannot end its turn on a server that parses them.
+_MARKER = re.compile(r"<\||\|>")
+
+
+def as_data(value: object) -> str:
+    """A variable's value as it goes into a prompt: text, with template markers broken."""
+    return _MARKER.sub(lambda m: " ".join(m.group(0)), str(value))
+
+
 class PromptError(ValueError):
     """A prompt file is malformed or was rendered with the wrong variables."""
 
@@ -44,7 +54,7 @@ class Prompt:
             )
         # One pass with a function, so a value that itself contains "{{x}}" is not expanded.
         return [
-            _ROLES[role](content=_VARIABLE.sub(lambda m: str(values[m.group(1)]), text))
+            _ROLES[role](content=_VARIABLE.sub(lambda m: as_data(values[m.group(1)]), text))
             for role, text in self.turns
         ]
 

@@ -31,6 +31,7 @@ class QueuedChatModel(BaseChatModel):
     reject: set[str] = Field(default_factory=set)
     calls: list[dict] = Field(default_factory=list)
     not_checkable: list[str] = Field(default_factory=list)
+    raises: Any = None  # when set, every call raises it (a model that is down or broken)
     model_name: str = "queued-fake"
 
     def _checkable(self, messages: list[BaseMessage]) -> bool:
@@ -46,6 +47,8 @@ class QueuedChatModel(BaseChatModel):
     ) -> ChatResult:
         fmt = (kwargs.get("response_format") or {}).get("type")
         self.calls.append({"messages": messages, "kwargs": kwargs})
+        if self.raises is not None:
+            raise self.raises
         if fmt in self.reject:
             raise ValueError(f"response_format {fmt} is not supported")
         if asks_checkworthiness(messages):

@@ -378,7 +378,6 @@ def test_the_upload_tab_without_a_file_says_so(fake_model):
 def test_an_uploaded_text_file_is_the_article(fake_model):
     model, _ = fake_model
     body = "The ferry carried 400,000 riders in its first year."
-    model.responses.append(json.dumps({"claims": [{"quote": body, "claim": body}]}))
     at = new_app()
     at.session_state["input_tab"] = "Upload"
     at.run()
@@ -429,8 +428,7 @@ def test_a_fetched_article_is_previewed_and_checked(fake_model, monkeypatch):
         return fetched
 
     monkeypatch.setattr("vectorstore.web.fetch_article", fake_fetch)
-    quote = "The ferry carried 400,000 riders in its first year."
-    model.responses.append(json.dumps({"claims": [{"quote": quote, "claim": quote}]}))
+    model.not_checkable = ["every 30 minutes"]
     at = new_app()
     at.session_state["input_tab"] = "Link"
     at.run()
@@ -462,7 +460,7 @@ def judge_contradicts(_messages):
 def test_paste_check_shows_the_verdict_saves_it_and_then_comes_from_the_cache(fake_model, archive):
     model, _ = fake_model
     article = f"{BRIDGE_CLAIM} The vote was six to one."
-    model.responses += [json.dumps({"claims": [{"quote": BRIDGE_CLAIM, "claim": BRIDGE_CLAIM}]})]
+    model.not_checkable = ["six to one"]
     model.responses += [judge_contradicts] * 5
     at = paste_and_check(new_app().run(), article, headline="Bridge money")
     assert_no_traceback(at)
@@ -522,7 +520,6 @@ def test_a_stopped_run_keeps_the_claims_checked_so_far(fake_model, monkeypatch):
 
     model, _ = fake_model
     quotes = ["The bridge reopened on May 3, 2024.", "The ferry carried 400,000 riders."]
-    model.responses.append(json.dumps({"claims": [{"quote": q, "claim": q} for q in quotes]}))
     searched = []
 
     def retrieve(store, claim, settings, **kwargs):
@@ -566,10 +563,7 @@ def test_model_errors_become_sentences(fake_model, error, expected):
         "connection": ConnectionError("refused"),
     }[error]
 
-    def fail(_messages):
-        raise exc
-
-    model.responses.extend([fail] * 6)  # every fallback and retry fails the same way
+    model.raises = exc  # every fallback and retry fails the same way
     at = paste_and_check(new_app().run(), "The bridge reopened on November 15, 2024.")
     assert_no_traceback(at)
     assert any(expected in m for m in errors(at)), errors(at)
@@ -590,10 +584,7 @@ def test_a_missing_model_file_says_what_to_do(app_env, monkeypatch):
 def test_an_unexpected_error_is_friendly_with_details_collapsed(fake_model):
     model, _ = fake_model
 
-    def fail(_messages):
-        raise RuntimeError("internal detail 42")
-
-    model.responses.extend([fail] * 6)
+    model.raises = RuntimeError("internal detail 42")
     at = paste_and_check(new_app().run(), "The bridge reopened on November 15, 2024.")
     assert_no_traceback(at)
     assert any("Something went wrong" in m for m in errors(at))

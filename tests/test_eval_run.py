@@ -10,7 +10,6 @@ from __future__ import annotations
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -22,11 +21,10 @@ from chains.models import Stance
 from eval import harness
 from eval.command import render_text, run_eval
 from eval.datasets import read_verdicts
-from eval.run_checkworthiness import Window, make_windows, run_checkworthiness, sentence_scores
 from eval.run_verdicts import STANCE_TO_VERDICT, VerdictOptions, run_verdicts
 from eval.verdict_evidence import Similarity, given_passages
 from settings import Settings
-from tests.fakes import LabelModel, QueuedChatModel, asks_checkworthiness
+from tests.fakes import LabelModel, QueuedChatModel
 from vectorstore.embeddings import MiniLMEmbeddings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -262,92 +260,6 @@ def test_end_to_end_keeps_a_named_store(settings, embeddings, tmp_path) -> None:
 def test_end_to_end_refuses_pairs(settings, embeddings) -> None:
     with pytest.raises(ValueError, match="--view claims"):
         summedits(judge(), settings, embeddings, mode="end-to-end", view="pairs")
-
-
-# ---------------------------------------------------------- check-worthiness
-
-
-def extractor(pattern: str = r"\d|voted") -> QueuedChatModel:
-    """Quotes every sentence of the window that matches `pattern` (a digit or 'voted')."""
-
-    def answer(messages) -> str:
-        article = re.search(r"<article>\n(.*)\n</article>", str(messages[-1].content), re.S)
-        sentences = re.split(r"(?<=[.!?])\s+", article.group(1)) if article else []
-        quotes = [s for s in sentences if re.search(pattern, s)]
-        return json.dumps({"claims": [{"quote": q, "claim": q} for q in quotes]})
-
-    return QueuedChatModel(responses=[answer] * 20)
-
-
-def test_sentence_scores_map_quotes_back() -> None:
-    spans = [(0, 10), (11, 20), (21, 30)]
-    scores = sentence_scores(spans, [[0, 10], [11, 15], [5, 12]])
-    assert scores[0] == approx(3.0)  # two quotes, fully covered
-    assert scores[1] == approx(2 + 4 / 9)  # two quotes, chars 11-14 covered
-    assert scores[2] == 0.0
-
-
-def test_windows_keep_offsets() -> None:
-    from eval.datasets import read_checkworthiness
-
-    windows = make_windows(read_checkworthiness(FIXTURES / "checkthat2019-sample"), 2)
-    assert [len(w.sentences) for w in windows] == [2, 2, 1, 2, 1]
-    text, spans = windows[0].text()
-    assert [text[s:e] for s, e in spans] == [" ".join(s.text.split()) for s in windows[0].sentences]
-    assert isinstance(windows[0], Window) and windows[0].key != windows[1].key
-
-
-def test_checkworthiness_run_scores_and_caches(settings) -> None:
-    data = FIXTURES / "claimbuster-sample.json"
-    model = extractor()
-    result = run_checkworthiness(data, model=model, settings=settings, window=2, progress=False)
-    assert {"n", "precision", "recall", "f1", "map", "seconds", "model", "prompt_version"} <= (
-        result.keys()
-    )
-    extractions = [c for c in model.calls if not asks_checkworthiness(c["messages"])]
-    assert result["n"] == 5 and result["windows"] == 3 and len(extractions) == 3
-    assert len(model.calls) == 3 + 2  # and one check-worthiness question per quote
-    assert result["precision"] == 1.0 and result["recall"] == 1.0
-    assert result["average_precision"] == {"claimbuster": 1.0}
-    assert result["baseline"]["name"] == "number-or-entity"
-    silent = QueuedChatModel()
-    again = run_checkworthiness(data, model=silent, settings=settings, window=2, progress=False)
-    assert silent.calls == [] and again["cached"] == 3 and again["f1"] == result["f1"]
-
-
-def test_quotes_below_the_checkworthiness_threshold_are_not_predicted(settings) -> None:
-    data = FIXTURES / "claimbuster-sample.json"
-    first = run_checkworthiness(data, model=extractor(), settings=settings, window=2)
-    model = extractor()
-    model.not_checkable = ["voted"]  # one of the two check-worthy sentences
-    fresh = settings.model_copy(update={"cache_dir": settings.cache_dir / "other"})
-    result = run_checkworthiness(data, model=model, settings=fresh, window=2, progress=False)
-    assert result["recall"] < first["recall"] and result["extraction_only"]["recall"] == 1.0
-
-
-def test_a_new_extraction_rescores_only_its_new_quotes(settings) -> None:
-    data = FIXTURES / "claimbuster-sample.json"
-    fewer = extractor("(?!)")  # the model quotes nothing: only the sentence with a figure
-    first = run_checkworthiness(data, model=fewer, settings=settings, window=2, progress=False)
-    asked_first = [c for c in fewer.calls if asks_checkworthiness(c["messages"])]
-    more = extractor("voted")  # the extraction changed (max_claims is part of its cache key)
-    changed = settings.model_copy(update={"max_claims": settings.max_claims + 1})
-    second = run_checkworthiness(data, model=more, settings=changed, window=2, progress=False)
-    asked = [c for c in more.calls if asks_checkworthiness(c["messages"])]
-    assert first["recall"] < second["recall"] == 1.0
-    assert len(asked_first) == 1 and len(asked) == 1  # the figure's quote is not asked again
-
-
-def test_checkworthiness_limit_samples_whole_windows(settings) -> None:
-    result = run_checkworthiness(
-        FIXTURES / "checkthat2019-sample",
-        model=extractor(),
-        settings=settings,
-        window=2,
-        limit=4,
-        progress=False,
-    )
-    assert result["windows"] == 2 and result["n"] <= 4
 
 
 # ----------------------------------------------------------------- retrieval

@@ -1,5 +1,3 @@
-import json
-
 import pytest
 
 from chains.models import Verdict
@@ -27,19 +25,9 @@ class FakeStore:
         return 7
 
 
-def extraction(*quotes):
-    return json.dumps({"claims": [{"quote": q, "claim": q} for q in quotes]})
-
-
 def make_model():
     return LabelModel(
-        responses=[
-            extraction(
-                "The council approved $42 million for the bridge.",
-                "The mayor opened a park in 2021.",
-            ),
-            "Same figure.",
-        ],
+        responses=["Same figure."],
         probabilities=[{"SUPPORTS": 0.8, "CONTRADICTS": 0.1, "NEUTRAL": 0.1}],
     )
 
@@ -72,7 +60,7 @@ def test_report_verdicts_progress_and_usage(tmp_path):
     assert [c.verdict for c in report.claims] == [Verdict.SUPPORTED, Verdict.NOT_IN_ARCHIVE]
     for c in report.claims:
         assert report.article.text[c.start : c.end] == c.quote
-    assert report.stages["extract"].model_calls == 1 + 2  # extraction + check-worthiness each
+    assert report.stages["extract"].model_calls == 2  # one question per sentence
     assert report.stages["compare"].model_calls == 2  # label probabilities + reason
     assert report.stages["compare"].tokens_in > 0
     assert [e.stage for e in events if e.claim] == ["compare", "compare"]

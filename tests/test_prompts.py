@@ -8,6 +8,8 @@ SAMPLE_VALUES = {
     "claim": "x",
     "passage": "y",
     "sentence": "z",
+    "context": "c",
+    "pronoun": "It",
 }
 
 
@@ -23,7 +25,7 @@ def test_every_prompt_renders(name):
 
 
 def test_prompts_exist():
-    assert {"extract_claims", "judge_stance"} <= set(available_prompts())
+    assert {"checkworthy", "resolve_reference", "judge_stance"} <= set(available_prompts())
 
 
 def test_missing_and_unexpected_variables_fail():
