@@ -33,6 +33,8 @@ def run_eval(
     weight: float | None = None,  # retrieval hybrid: None = the runner's default
     claims: str | Path | None = None,
     tune: int | None = None,
+    cv: str | None = None,  # verdicts: "documents" adds cross-validated figures
+    replay_only: bool = False,  # verdicts: never ask the model, only recorded answers
     use_cache: bool = True,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -92,6 +94,8 @@ def run_eval(
                 distractors=tuple(distractors),
                 store_dir=Path(store) if store and mode == "end-to-end" else None,
                 limit=limit,
+                cv=cv,
+                replay_only=replay_only,
             )
             result = run_verdicts(
                 data,

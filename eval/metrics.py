@@ -142,6 +142,18 @@ def binary_balanced_accuracy(gold: Sequence[str], pred: Sequence[str]) -> float:
     )
 
 
+def false_contradiction_rate(
+    gold: Sequence[str],
+    pred: Sequence[str],
+    innocent: Set[str] = frozenset({"SUPPORTED", "NOT_ENOUGH_INFO", "NOT_IN_ARCHIVE"}),
+) -> float:
+    """Share of items whose gold label is ``innocent`` (nothing to contradict) that were
+    predicted CONTRADICTED: the worst error for a reporter. 0.0 when there are none."""
+    _check_same_length(gold, pred)
+    judged = [p for g, p in zip(gold, pred, strict=True) if g in innocent]
+    return _div(sum(p == "CONTRADICTED" for p in judged), len(judged))
+
+
 def positive_prf(
     gold: Sequence[Hashable], pred: Sequence[Hashable], positive: Hashable = 1
 ) -> dict[str, float]:

@@ -31,18 +31,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
 
-from chains.compare import aggregate, judge_passages
+from chains.compare import LABELS, aggregate, judge_passages
 from chains.llm import model_label
 from chains.models import Claim, Stance
 from chains.pipeline import Prompts
 from chains.retrieve import retrieve_with
+from chains.stance_classifier import pair_features
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
 from eval.harness import (
     ProgressLine,
@@ -61,7 +62,13 @@ from vectorstore.models import Passage
 
 MODES = ("given", "end-to-end")
 # The code between the model's answer and the prediction: part of the cache key.
-DECIDING_MODULES = ("chains.compare", "chains.checks", "chains.retrieve", "eval.verdict_evidence")
+DECIDING_MODULES = (
+    "chains.compare",
+    "chains.checks",
+    "chains.retrieve",
+    "chains.stance_classifier",
+    "eval.verdict_evidence",
+)
 STANCE_TO_VERDICT = {
     Stance.SUPPORTS: "SUPPORTED",
     Stance.CONTRADICTS: "CONTRADICTED",
@@ -78,6 +85,8 @@ class VerdictOptions:
     distractors: Sequence[str] = ()
     store_dir: Path | None = None  # end-to-end: keep the archive here
     limit: int | None = None
+    replay_only: bool = False  # never ask the model: an answer no earlier run recorded fails
+    cv: str | None = None  # "documents": cross-validated figures (eval.verdict_cv)
 
 
 class _ProbabilityRecorder:
@@ -114,9 +123,16 @@ class _Replay:
     recorded are answered from that record (see ``earlier_records``): a change to the
     checks or the decision rule is rescored without asking the model again."""
 
-    def __init__(self, model: BaseChatModel, recorded: list[tuple[str, dict[str, float]]]):
+    def __init__(
+        self,
+        model: BaseChatModel,
+        recorded: list[tuple[str, dict[str, float]]],
+        *,
+        only: bool = False,
+    ):
         self._model = model
         self._recorded = recorded
+        self._only = only
         self.replayed = 0
 
     def __getattr__(self, name: str) -> Any:
@@ -131,6 +147,10 @@ class _Replay:
                 if text in question and set(probs) == set(labels):
                     self.replayed += 1
                     return dict(probs), 0
+            if self._only:
+                raise LookupError(
+                    "replay only: no recorded answer for a pair; run without replay first"
+                )
             return attr(messages, labels)
 
         return label_probabilities
@@ -144,6 +164,15 @@ def recorded_answers(
     if len(probs) != len(passages):
         return []
     return [(p.text, pr) for p, pr in zip(passages, probs, strict=True) if pr]
+
+
+def _ask_probabilities(
+    recorder: _ProbabilityRecorder, claim: str, passage: str, prompts: Prompts
+) -> dict[str, float]:
+    """The model's raw label probabilities for one pair, asked as ``chains.compare.judge`` does."""
+    messages = prompts.judge.render(claim=claim, passage=passage)
+    probs, _ = recorder.label_probabilities([*messages, AIMessage(content='{"label": "')], LABELS)
+    return dict(probs)
 
 
 def judge_item(
@@ -165,11 +194,19 @@ def judge_item(
         prediction = STANCE_TO_VERDICT[evidence[0].stance] if evidence else "NOT_ENOUGH_INFO"
     else:
         prediction = verdict.value
-    probs = [next((pr for asked, pr in recorder.seen if p.text in asked), None) for p in passages]
+    asked = [next((pr for q, pr in recorder.seen if p.text in q), None) for p in passages]
+    probs = asked
+    if hasattr(model, "label_probabilities"):
+        # Passages the checks decided were not asked: ask anyway, so the stance classifier
+        # has the model's view of every pair and a replay survives changes to the checks.
+        probs = [
+            pr or _ask_probabilities(recorder, claim.text, p.text, prompts)
+            for pr, p in zip(probs, passages, strict=True)
+        ]
     support = None
     if evidence and hasattr(model, "label_probabilities"):
         # A passage the checks decided without the model counts as certain of its stance.
-        sure = [pr or {e.stance.value: 1.0} for pr, e in zip(probs, evidence, strict=True)]
+        sure = [pr or {e.stance.value: 1.0} for pr, e in zip(asked, evidence, strict=True)]
         support = max(p.get("SUPPORTS", 0.0) for p in sure) - max(
             p.get("CONTRADICTS", 0.0) for p in sure
         )
@@ -182,6 +219,12 @@ def judge_item(
             "probabilities": probs if any(probs) else None,
             "support_score": support,
             "checks_overrides": sum(e.reason.startswith("Checks:") for e in evidence),
+            # What eval.verdict_cv and eval.fit_stance refit on, without the model or store.
+            "features": [
+                pair_features(item.claim, p.text, pr, p.score)
+                for p, pr in zip(passages, probs, strict=True)
+            ],
+            "passages": [p.model_dump(mode="json", exclude={"author", "url"}) for p in passages],
             "articles": [e.article_id for e in evidence],
             "scores": [e.score for e in evidence],
             "seconds": time.perf_counter() - started,
@@ -200,6 +243,7 @@ def run_verdicts(
     use_cache: bool = True,
     progress: bool = True,
     details: bool = False,
+    _sink: list[Any] | None = None,
 ) -> dict[str, Any]:
     """Judge the items of a verdict file (a stratified sample with ``limit``) and score them.
 
@@ -263,7 +307,9 @@ def run_verdicts(
                 passages = given_passages(
                     item, similarity, chunk_chars=settings.chunk_chars, top=options.passages
                 )
-            replay = _Replay(model, recorded_answers(passages, earlier.get(item.id)))
+            replay = _Replay(
+                model, recorded_answers(passages, earlier.get(item.id)), only=options.replay_only
+            )
             record = judge_item(
                 replay,  # type: ignore[arg-type]
                 item,
@@ -289,7 +335,13 @@ def run_verdicts(
     result["view"] = options.view
     result["reasons"] = options.reasons
     records = [cache.get(item.id) or {} for item in items]
+    if _sink is not None:
+        _sink.append((items, records))
     result.update(score_verdicts(items, records))
+    if options.cv:
+        from eval.verdict_cv import cross_validate
+
+        result["cv"] = cross_validate(items, records, how=options.cv, pairs=options.view == "pairs")
     if archive_info:
         result["archive"] = archive_info
     if details:
@@ -308,3 +360,19 @@ def run_verdicts(
     result["cache_file"] = str(cache.path) if cache.path else None
     result["seconds"] = round(time.perf_counter() - started, 2)
     return rounded(result)
+
+
+def verdict_records(
+    data: str | Path, *, model: BaseChatModel, settings: Settings, options: VerdictOptions
+) -> tuple[list[VerdictItem], list[dict[str, Any]]]:
+    """The items and their records (from the cache, replayed, or judged), unscored."""
+    sink: list[Any] = []
+    run_verdicts(
+        data,
+        model=model,
+        settings=settings,
+        options=replace(options, cv=None),
+        progress=False,
+        _sink=sink,
+    )
+    return sink[0]

@@ -14,6 +14,8 @@
   of a claim is its highest P(SUPPORTS) minus its highest P(CONTRADICTS) over its
   passages, the model's own figures before the checks overrule it; a passage that the
   checks decided without asking the model counts as certain (1.0) of its stance.
+* ``false_contradiction_rate``: share of gold SUPPORTED / NOT_ENOUGH_INFO /
+  NOT_IN_ARCHIVE items predicted CONTRADICTED (MIXED not counted).
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ def score_verdicts(
         report["balanced_accuracy"] = metrics.balanced_accuracy(gold, pred)
         report["binary_balanced_accuracy"] = metrics.binary_balanced_accuracy(gold, pred)
     report["predicted"] = dict(Counter(pred))
+    # On the verdicts as predicted: SummEdits' consistent summaries (gold SUPPORTED) and
+    # any NOT_ENOUGH_INFO / NOT_IN_ARCHIVE gold judged CONTRADICTED.
+    report["false_contradiction_rate"] = metrics.false_contradiction_rate(gold, pred)
     scores = [records[k].get("support_score") for k in keep]
     if scores and all(s is not None for s in scores):
         report["roc_auc"] = metrics.roc_auc([g == SUPPORTED for g in gold], scores)

@@ -235,3 +235,13 @@ def test_average_precision_in_unit_interval_and_perfect_is_one(data: list[tuple[
     assert 0.0 <= m.average_precision_from_scores(gold, scores) <= 1.0
     if any(gold):
         assert m.average_precision_from_scores(gold, [float(g) for g in gold]) == 1.0
+
+
+def test_false_contradiction_rate_counts_only_innocent_gold() -> None:
+    gold = ["SUPPORTED", "SUPPORTED", "NOT_ENOUGH_INFO", "CONTRADICTED", "NOT_SUPPORTED"]
+    pred = ["CONTRADICTED", "SUPPORTED", "MIXED", "CONTRADICTED", "CONTRADICTED"]
+    # 1 of the 3 items with nothing to contradict was called CONTRADICTED; MIXED is not.
+    assert m.false_contradiction_rate(gold, pred) == pytest.approx(1 / 3)
+    assert m.false_contradiction_rate(["CONTRADICTED"], ["CONTRADICTED"]) == 0.0
+    with pytest.raises(ValueError):
+        m.false_contradiction_rate(["SUPPORTED"], [])

@@ -326,3 +326,81 @@ def test_code_version_follows_the_source(tmp_path, monkeypatch) -> None:
     assert harness.code_version("deciding_rule") != first
     with pytest.raises(ValueError):
         harness.code_version("no_such_module_here")
+
+
+# ------------------------------------------------------------------ cross-validation
+
+
+def test_records_hold_every_pairs_probabilities_and_features(settings, embeddings) -> None:
+    from chains.stance_classifier import FEATURES
+
+    result = summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings, cv="documents")
+    cache = harness.ResultCache(Path(result["cache_file"]))
+    for record in cache.records.values():
+        # Every passage has the model's answer, even one the checks decided alone.
+        assert record["probabilities"] and all(record["probabilities"])
+        assert len(record["features"]) == len(record["passages"]) == len(record["stances"])
+        assert set(record["features"][0]) == set(FEATURES)
+
+
+def test_cv_holds_out_whole_documents_and_reports_both_rules(settings, embeddings) -> None:
+    from eval.verdict_cv import WEIGHTS, group_keys, make_folds
+
+    items = read_verdicts(SUMMEDITS)
+    keys = group_keys(items)
+    folds = make_folds(keys)
+    assert len(folds) == len(set(keys)) == 2  # two articles: leave one out, twice
+    for test in folds:  # a document is never on both sides
+        assert {keys[i] for i in test}.isdisjoint(
+            {keys[i] for i in range(len(items)) if i not in test}
+        )
+    cv = summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings, cv="documents")["cv"]
+    assert cv["folds"] == 2 and cv["documents"] == 2
+    assert set(cv["product_rule"]["weights_per_fold"]) <= set(WEIGHTS)
+    for part in ("product_rule", "classifier"):
+        assert cv[part]["n"] == 3 and 0.0 <= cv[part]["balanced_accuracy"] <= 1.0
+        assert "false_contradiction_rate" in cv[part]
+    assert set(cv["ablations"]) == {"model_only", "checks_only", "all_features"}
+
+
+def test_many_documents_make_five_grouped_folds() -> None:
+    from eval.verdict_cv import make_folds
+
+    keys = [f"claim{k // 3}" for k in range(60)]  # 20 claims, 3 pairs each
+    folds = make_folds(keys)
+    assert len(folds) == 5 and sorted(i for f in folds for i in f) == list(range(60))
+    assert all(len({keys[i] for i in f}) == 4 for f in folds)  # whole claims per fold
+
+
+def test_replay_only_never_asks_the_model(settings, embeddings, monkeypatch) -> None:
+    with pytest.raises(LookupError):  # nothing recorded yet
+        summedits(RuleJudge(), settings, embeddings, replay_only=True)
+    first = summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings)
+    monkeypatch.setattr("eval.run_verdicts.code_version", lambda *modules: "changed")
+    silent = RuleJudge()
+    again = summedits(silent, settings, embeddings, replay_only=True)
+    assert silent.calls == [] and again["balanced_accuracy"] == first["balanced_accuracy"]
+
+
+class UnsureJudge(LabelModel):
+    """Leans to CONTRADICTS for every pair: only a weight on SUPPORTS turns it."""
+
+    def label_probabilities(self, messages, labels):
+        return {"SUPPORTS": 0.3, "CONTRADICTS": 0.5, "NEUTRAL": 0.2}, 1
+
+
+def test_weight_on_supports_changes_the_replayed_verdicts(settings, embeddings) -> None:
+    from chains import compare
+    from eval.verdict_cv import product_records
+
+    summedits(UnsureJudge(responses=[]), settings, embeddings)
+    items = read_verdicts(SUMMEDITS)
+    cache_file = next((settings.cache_dir / "eval").glob("verdicts-*.jsonl"))
+    records = [harness.ResultCache(cache_file).records[i.id] for i in items]
+    low = product_records(items, records, 1.0, pairs=False)
+    high = product_records(items, records, 4.0, pairs=False)
+    assert compare.LABEL_WEIGHTS["SUPPORTS"] == 3.0  # restored afterwards
+    assert "SUPPORTED" not in [r["verdict"] for r in low if not r["checks_overrides"]]
+    assert [r["verdict"] for r in high].count("SUPPORTED") > [r["verdict"] for r in low].count(
+        "SUPPORTED"
+    )

@@ -1,0 +1,354 @@
+"""Cross-validated verdict figures: every weight and threshold chosen on other documents.
+
+``cli.py eval verdicts ... --cv documents`` splits the items by document (SummEdits: the
+article a summary was written from; Climate-FEVER pairs: the claim), one fold per
+document when there are at most 5, else 5 folds of whole documents, so no item of a
+test document informs a choice. On the records the run already holds (the model's
+label probabilities, the checks' features, the passages), without the model:
+
+* ``product_rule``: ``chains.compare`` as shipped, with the weight on SUPPORTS
+  (``LABEL_WEIGHTS``) chosen per fold from ``WEIGHTS`` on the training documents.
+* ``classifier``: the stance classifier (``chains.stance_classifier``) fitted per fold
+  on the training documents' pairs (``eval.fit_stance``, plus any ``extra`` pairs from
+  other files), with its two thresholds chosen there too.
+* ``ablations``: the classifier on the model's probabilities only, and on the checks
+  and cosine only.
+
+Choices maximise balanced accuracy (two-way data) or macro-F1 (three-way), keeping the
+false-contradiction rate on the training items at or under ``MAX_FALSE_CONTRADICTIONS``
+(two-way data only: the target concerns SummEdits' consistent summaries).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+from langchain_core.messages import AIMessage, HumanMessage
+
+from chains import compare
+from chains.pipeline import Prompts
+from chains.stance_classifier import FEATURES, StanceClassifier
+from eval import metrics
+from eval.datasets import NOT_SUPPORTED, VerdictItem
+from eval.fit_stance import SHIPPED_FEATURES, SHIPPED_FIT, fit_classifier, training_rows
+from eval.harness import stable_hash
+from eval.verdict_scoring import score_verdicts
+from vectorstore.models import Passage
+
+WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.96, 0.05)) + (1.01,)  # 1.01: never
+MAX_FALSE_CONTRADICTIONS = 0.05
+MIN_CONTRADICTION_PRECISION = 0.9
+MODEL_FEATURES = ("p_supports", "p_contradicts", "p_neutral", "logit_supports_contradicts")
+CHECK_FEATURES = tuple(f for f in FEATURES if f not in MODEL_FEATURES and f != "has_model")
+# What else was measured, beside the shipped classifier (eval.fit_stance.SHIPPED_*).
+ABLATIONS = (
+    ("model_only", MODEL_FEATURES, {"c": 0.1, "balanced": True}),
+    ("checks_only", CHECK_FEATURES, {"c": 0.1, "balanced": True}),
+    ("all_features", FEATURES, {"c": 0.1, "balanced": True}),
+)
+STANCE_VERDICT = dict(SUPPORTS="SUPPORTED", CONTRADICTS="CONTRADICTED", NEUTRAL="NOT_ENOUGH_INFO")
+
+Rows = tuple[list[Mapping[str, float]], list[int], list[int]]
+
+
+def group_keys(items: Sequence[VerdictItem]) -> list[str]:
+    """The document an item belongs to: its claim (Climate-FEVER) or first evidence text."""
+    return [
+        str(i.meta.get("claim_id") or (stable_hash(i.evidence[0]) if i.evidence else i.id))
+        for i in items
+    ]
+
+
+def make_folds(keys: Sequence[str], most: int = 5) -> list[list[int]]:
+    """Test indices per fold: one fold per group, or ``most`` folds of whole groups."""
+    groups = sorted(set(keys), key=stable_hash)  # a fixed order that is not the file's
+    fold_of = {g: (k if len(groups) <= most else k % most) for k, g in enumerate(groups)}
+    folds: dict[int, list[int]] = {}
+    for index, key in enumerate(keys):
+        folds.setdefault(fold_of[key], []).append(index)
+    return [folds[k] for k in sorted(folds)]
+
+
+def _binary(items: Sequence[VerdictItem]) -> bool:
+    return any(i.label == NOT_SUPPORTED or i.source == "summedits" for i in items)
+
+
+def objective(gold: Sequence[str], pred: Sequence[str], binary: bool) -> float:
+    """What a choice maximises; -1 when it breaks the false-contradiction limit."""
+    if binary:
+        if metrics.false_contradiction_rate(gold, pred) > MAX_FALSE_CONTRADICTIONS:
+            return -1.0
+        return metrics.binary_balanced_accuracy(gold, pred)
+    return metrics.macro_f1(gold, pred)
+
+
+def verdict_of(stances: Sequence[str], pairs: bool) -> str:
+    """``chains.compare.aggregate``'s rule on stance names (no Evidence objects: the
+    threshold grid calls this tens of thousands of times)."""
+    if pairs:
+        return STANCE_VERDICT[stances[0]] if stances else "NOT_ENOUGH_INFO"
+    if not stances:
+        return "NOT_IN_ARCHIVE"
+    s, c = "SUPPORTS" in stances, "CONTRADICTS" in stances
+    return "MIXED" if s and c else "CONTRADICTED" if c else "SUPPORTED" if s else "NOT_ENOUGH_INFO"
+
+
+class _Recorded:
+    """A stand-in judge answering from a record's label probabilities only."""
+
+    def __init__(self, record: Mapping[str, Any]) -> None:
+        texts = [p["text"] for p in record.get("passages", [])]
+        self.answers = list(zip(texts, record.get("probabilities") or [], strict=False))
+
+    def label_probabilities(self, messages: Sequence[Any], labels: Sequence[str]):
+        asked = str([m for m in messages if isinstance(m, HumanMessage)][-1].content)
+        for text, probs in self.answers:
+            if probs and text in asked:
+                return dict(probs), 0
+        raise LookupError("no recorded answer for this pair")
+
+    def invoke(self, *args: Any, **kwargs: Any) -> AIMessage:
+        return AIMessage(content="")
+
+
+@contextmanager
+def supports_weight(weight: float) -> Iterator[None]:
+    """``chains.compare.LABEL_WEIGHTS["SUPPORTS"]`` set to ``weight`` for a while."""
+    weights = compare.LABEL_WEIGHTS
+    old = weights["SUPPORTS"]
+    weights["SUPPORTS"] = weight
+    try:
+        yield
+    finally:
+        weights["SUPPORTS"] = old
+
+
+def product_records(
+    items: Sequence[VerdictItem], records: Sequence[Mapping[str, Any]], weight: float, pairs: bool
+) -> list[dict[str, Any]]:
+    """The shipped rule's records with another weight on SUPPORTS, replayed."""
+    from eval.run_verdicts import judge_item
+
+    prompts = Prompts()
+    out = []
+    with supports_weight(weight):
+        for item, record in zip(items, records, strict=True):
+            passages = [Passage.model_validate(p) for p in record.get("passages", [])]
+            out.append(
+                judge_item(_Recorded(record), item, passages, prompts=prompts, pairs=pairs)  # type: ignore[arg-type]
+            )
+    return out
+
+
+def _choose(
+    candidates: Mapping[Any, Sequence[str]], gold: Sequence[str], train: Sequence[int], binary: bool
+) -> Any:
+    """The candidate whose predictions score best on the training items (first on ties)."""
+    return max(
+        candidates,
+        key=lambda c: objective(
+            [gold[i] for i in train], [candidates[c][i] for i in train], binary
+        ),
+    )
+
+
+def _scores(clf: StanceClassifier, record: Mapping[str, Any]) -> list[tuple[float, float]]:
+    return [
+        (s.supports, s.contradicts) for f in record.get("features", []) for s in [clf.scores(f)]
+    ]
+
+
+def _predict(
+    scored: Sequence[Sequence[tuple[float, float]]], t_s: float, t_c: float, pairs: bool
+) -> list[str]:
+    out = []
+    for pairs_scores in scored:
+        stances = []
+        for ps, pc in pairs_scores:
+            s_ok, c_ok = ps >= t_s, pc >= t_c
+            stances.append(
+                "SUPPORTS"
+                if s_ok and (not c_ok or ps >= pc)
+                else "CONTRADICTS"
+                if c_ok
+                else "NEUTRAL"
+            )
+        out.append(verdict_of(stances, pairs))
+    return out
+
+
+def _thresholds(scored, gold, idx, binary, pairs) -> tuple[float, float]:
+    grid = {
+        (ts, tc): _predict([scored[i] for i in idx], ts, tc, pairs)
+        for ts in THRESHOLDS
+        for tc in THRESHOLDS
+    }
+    sub_gold = [gold[i] for i in idx]
+
+    def key(t: tuple[float, float]) -> tuple[float, bool, float, float]:
+        # Ties (two-way figures do not tell CONTRADICTED from NOT_ENOUGH_INFO): the lowest
+        # contradiction threshold whose contradictions are right often enough, else the highest.
+        ok = contradictions_precise(sub_gold, grid[t])
+        return objective(sub_gold, grid[t], binary), ok, -t[1] if ok else t[1], -abs(t[0] - 0.5)
+
+    return max(grid, key=key)
+
+
+def contradictions_precise(gold: Sequence[str], pred: Sequence[str]) -> bool:
+    """At least ``MIN_CONTRADICTION_PRECISION`` of the CONTRADICTED predictions are right
+    (gold CONTRADICTED, or SummEdits' NOT_SUPPORTED); true when there are none."""
+    said = [g for g, p in zip(gold, pred, strict=True) if p == "CONTRADICTED"]
+    right = sum(g in {"CONTRADICTED", NOT_SUPPORTED} for g in said)
+    return not said or right / len(said) >= MIN_CONTRADICTION_PRECISION
+
+
+def _support_score(scored: Sequence[tuple[float, float]]) -> float | None:
+    return max(s for s, _ in scored) - max(c for _, c in scored) if scored else None
+
+
+def classifier_cv(
+    items: Sequence[VerdictItem],
+    records: Sequence[Mapping[str, Any]],
+    folds: Sequence[Sequence[int]],
+    *,
+    pairs: bool,
+    features: Sequence[str] | None = None,
+    extra: Rows | None = None,
+    fit: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Out-of-fold figures of the classifier fitted and thresholded on the other folds."""
+    features = features or SHIPPED_FEATURES
+    fit = SHIPPED_FIT if fit is None else fit
+    gold = [i.label for i in items]
+    binary = _binary(items)
+    held: dict[int, str] = {}
+    support: dict[int, float | None] = {}
+    oof: dict[int, list[tuple[float, float]]] = {}
+    chosen = []
+    for test in folds:
+        train = sorted(set(range(len(items))) - set(test))
+        rows, y_s, y_c = training_rows([gold[i] for i in train], [records[i] for i in train])
+        if extra:
+            rows, y_s, y_c = rows + extra[0], y_s + extra[1], y_c + extra[2]
+        clf = StanceClassifier(fit_classifier(rows, y_s, y_c, features, **fit))
+        scored = [_scores(clf, r) for r in records]
+        t_s, t_c = _thresholds(scored, gold, train, binary, pairs)
+        chosen.append({"test_items": len(test), "supports": t_s, "contradicts": t_c})
+        for i, p in zip(test, _predict([scored[i] for i in test], t_s, t_c, pairs), strict=True):
+            held[i], support[i], oof[i] = p, _support_score(scored[i]), scored[i]
+    order = range(len(items))
+    report = score_verdicts(
+        items, [{"prediction": held[i], "support_score": support[i]} for i in order]
+    )
+    report = {
+        k: v
+        for k, v in report.items()
+        if k not in {"passages_judged", "checks_overrides", "median_seconds_per_item"}
+    }
+    report["thresholds_per_fold"] = chosen
+    # One pair of thresholds for the shipped file: chosen on all out-of-fold scores.
+    t_s, t_c = _thresholds([oof[i] for i in order], gold, list(order), binary, pairs)
+    report["thresholds_out_of_fold"] = {"supports": t_s, "contradicts": t_c}
+    return report
+
+
+def cross_validate(
+    items: Sequence[VerdictItem],
+    records: Sequence[Mapping[str, Any]],
+    *,
+    how: str = "documents",
+    pairs: bool = False,
+    extra: Rows | None = None,
+) -> dict[str, Any]:
+    """Figures on held-out documents for the shipped rule and for the classifier."""
+    if how != "documents":
+        raise ValueError(f"unknown cross-validation {how!r}; choose documents")
+    folds = make_folds(group_keys(items))
+    gold = [i.label for i in items]
+    binary = _binary(items)
+    result: dict[str, Any] = {
+        "how": how,
+        "folds": len(folds),
+        "documents": len(set(group_keys(items))),
+    }
+    by_weight = {w: product_records(items, records, w, pairs) for w in WEIGHTS}
+    preds = {w: [r["prediction"] for r in recs] for w, recs in by_weight.items()}
+    held: dict[int, dict[str, Any]] = {}
+    weights = []
+    for test in folds:
+        train = sorted(set(range(len(items))) - set(test))
+        w = _choose(preds, gold, train, binary)
+        weights.append(w)
+        held |= {i: by_weight[w][i] for i in test}
+    product = score_verdicts(items, [held[i] for i in range(len(items))])
+    product["weights_per_fold"] = weights
+    product["by_weight_in_sample"] = {
+        str(w): round(
+            objective(gold, p, False) if not binary else metrics.binary_balanced_accuracy(gold, p),
+            4,
+        )
+        for w, p in preds.items()
+    }
+    result["product_rule"] = product
+    result["classifier"] = classifier_cv(items, records, folds, pairs=pairs, extra=extra)
+    keep = {"balanced_accuracy", "macro_f1", "false_contradiction_rate", "roc_auc"}
+    result["ablations"] = {
+        name: {
+            k: v
+            for k, v in classifier_cv(
+                items, records, folds, pairs=pairs, features=feats, extra=extra, fit=fit
+            ).items()
+            if k in keep
+        }
+        for name, feats, fit in ABLATIONS
+    }
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m eval.verdict_cv --data PATH [--view pairs] [--limit N] [--mode end-to-end
+    --store DIR --distractors PATH] [--replay-only]``: the verdict figures with ``cv``."""
+    import argparse
+    import json
+    import sys
+    from pathlib import Path
+
+    from eval.command import render_text, run_eval
+
+    parser = argparse.ArgumentParser(prog="python -m eval.verdict_cv", description=__doc__)
+    parser.add_argument("--data", required=True)
+    parser.add_argument("--view", default="claims", choices=["claims", "pairs"])
+    parser.add_argument("--limit", type=int)
+    parser.add_argument("--mode", choices=["given", "end-to-end"])
+    parser.add_argument("--store")
+    parser.add_argument("--distractors", action="append", default=[])
+    parser.add_argument("--replay-only", action="store_true", help="never ask the model")
+    parser.add_argument("--format", default="text", choices=["text", "json"])
+    args = parser.parse_args(argv)
+    result = run_eval(
+        "verdicts",
+        data=Path(args.data),
+        limit=args.limit,
+        view=args.view,
+        mode=args.mode,
+        store=args.store,
+        distractors=args.distractors,
+        cv="documents",
+        replay_only=args.replay_only,
+        progress=False,
+    )
+    if args.format == "json":
+        json.dump(result, sys.stdout, indent=1)
+        print()
+    else:
+        sys.stdout.write(render_text({k: v for k, v in result.items() if k != "cv"}))
+        sys.stdout.write(json.dumps(result.get("cv"), indent=1) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
