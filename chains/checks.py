@@ -1,138 +1,182 @@
 """Deterministic checks that explain a mismatch between a claim and a passage.
 
-Numbers (with their unit), dates, names, negation and opposite words are compared as
-text, without a model. A claim value missing from the passage is a mismatch; the
-passage giving a different value for the same unit is a conflict. `closest_sentence`
-finds the passage sentence that makes the same statement as the claim, so a value
-is compared with the value of the same statement, not of another event.
+Figures with their unit (chains.quantities), dates read against the date each text was
+written (chains.dates), names, negation, opposite words and changes of status
+("postponed" / "on schedule") are compared without a model. A claim value missing from
+the passage is a mismatch; the passage giving a different value for the same thing is a
+conflict, and a conflict is a difference a reporter can be shown. `closest_sentence`
+finds the passage sentence that makes the same statement as the claim, so a value is
+compared with the value of the same statement, not of another event.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from functools import lru_cache
 
+from chains.dates import MONTHS, WEEKDAYS, DateMention, date_mentions, differing_level, rivals
+from chains.dates import states as date_states
 from chains.models import Mismatch
+from chains.quantities import NUMBER_WORDS, SCALE, Quantity, quantities
 from vectorstore.sentences import WORD as _WORD
 from vectorstore.sentences import content_words, sentence_spans
 
-_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
-_SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
-_NUMBER = re.compile(
-    r"(?P<cur>[$£€])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-    r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|m)\b)?"
-    r"(?:\s?(?P<unit>%|percent|per cent|[a-z]+))?",
-    re.IGNORECASE,
-)
-# "September 3", "Sept. 3", "3 September", "3rd of Sep": one (month, day) whatever the style;
-# day first only before a capital ("20 may lose" is no date).
-_MONTH = rf"(?:{_MONTHS}|(?:jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\.?)"
-_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_DATE = re.compile(
-    rf"\b(?:(?P<month>{_MONTH})\s+(?P<day>{_DAY})"
-    rf"|(?P<day2>{_DAY})\s+(?:of\s+)?(?-i:(?=[A-Z]))(?P<month2>{_MONTH}))"
-    r"(?![\w.]\w)",  # not the start of a longer word or number ("May 2023", "3 Marina")
-    re.IGNORECASE,
-)
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 _ABBREVIATIONS = ("Dr.", "Mr.", "Mrs.", "Ms.", "St.", "Gov.", "Sen.", "Rep.")
-_NEGATION = re.compile(
+NEGATION = re.compile(
     r"\b(not|no|never|none|neither|nor|denied|rejected|failed|without)\b|n't\b", re.I
 )
+WORDS = re.compile(_WORD.pattern, re.IGNORECASE)  # with offsets into the original text
 _COMMON = {
-    "The",
-    "A",
-    "An",
-    "In",
-    "On",
-    "At",
-    "It",
-    "He",
-    "She",
-    "They",
-    "We",
-    "This",
-    "That",
-    "But",
-    "And",
-    "Mr",
-    "Mrs",
-    "Ms",
-    "Dr",
-    "After",
-    "Before",
-    "When",
-    "While",
-    "Last",
-    "Next",
-    "Monday",
-    "Tuesday",
-    "Wednesday",
-    "Thursday",
-    "Friday",
-    "Saturday",
-    "Sunday",
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
+    *"The A An In On At It He She They We This That But And Mr Mrs Ms Dr After Before".split(),
+    *"When While Last Next".split(),
+    *(d.title() for d in WEEKDAYS),
+    *(m.title() for m in MONTHS),
     # titles before a name
-    "Mayor",
-    "President",
-    "Governor",
-    "Senator",
-    "Councillor",
-    "Chief",
-    "Judge",
-    "Superintendent",
+    *"Mayor President Governor Senator Councillor Chief Judge Superintendent".split(),
 }
-_SKIP_UNITS = {"and", "or", "to", "in", "on", "of", "the", "a", "an", "at", "by", "for", "from"}
+
+ANTONYMS = [
+    ("rose", "fell"), ("increased", "decreased"), ("up", "down"), ("won", "lost"),
+    ("approved", "rejected"), ("opened", "closed"), ("higher", "lower"), ("more", "fewer"),
+    ("gained", "lost"), ("above", "below"), ("before", "after"), ("increase", "decrease"),
+    ("rise", "fall"), ("raised", "cut"), ("hired", "fired"), ("reopened", "closed"),
+]  # fmt: skip
+# Changes of status: a phrase of one side in the claim, one of the other in the passage.
+# Compared by word stem, so "postpone", "postponed" and "postponing" are one phrase.
+STATUS = [
+    (("postponed", "delayed", "pushed back", "put off", "behind schedule"),
+     ("on schedule", "on time", "on track", "as planned", "as scheduled", "went ahead",
+      "ahead of schedule")),
+    (("closed", "shut", "shut down"),
+     ("kept open", "remains open", "remained open", "stays open", "stayed open", "still open")),
+    (("cancelled", "canceled", "called off", "scrapped", "abandoned"),
+     ("went ahead", "took place", "was held", "go ahead")),
+    (("resigned", "stepped down", "quit", "was ousted", "left office"),
+     ("remains in office", "remained in office", "stays on", "stayed on", "will stay",
+      "remains in post", "remains as")),
+    (("acquitted", "found not guilty"), ("convicted", "found guilty")),
+    (("dismissed", "thrown out"), ("upheld",)),
+    (("elected", "re-elected"), ("defeated",)),
+    (("voted down", "vetoed"), ("approved", "adopted")),
+]  # fmt: skip
+# Words that carry a value, not the statement: the values are compared on their own.
+_VALUE_WORDS = {
+    *MONTHS, *"jan feb mar apr jun jul aug sep sept oct nov dec".split(), *WEEKDAYS, *SCALE,
+    *"percent cent yesterday today tomorrow tonight week month year last next ago".split(),
+    *"until since during also said says".split(),  # function words the stop list lacks
+    *NUMBER_WORDS,
+}  # fmt: skip
 
 
-def _date_day(m: re.Match[str]) -> tuple[str, int]:
-    """(full month name in lower case, day) of a _DATE match."""
-    month = (m.group("month") or m.group("month2")).lower().rstrip(".")
-    day = re.match(r"\d+", m.group("day") or m.group("day2"))
-    full = next(name for name in _MONTHS.split("|") if name.startswith(month[:3]))
-    return full, int(day.group(0)) if day else 0
+def stem(word: str) -> str:
+    """A crude English stem: enough for "approve" / "approved" / "approves" / "approving"."""
+    for suffix in ("ing", "ed", "es", "s", "e"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
-def _day_starts(text: str) -> set[int]:
-    """Where the day of each date starts: a date's day is not a figure."""
-    return {m.start("day") if m.group("day") else m.start("day2") for m in _DATE.finditer(text)}
+@lru_cache(maxsize=8192)
+def statement_words(text: str) -> frozenset[str]:
+    """Stems of the words that make the statement: content words less figures and dates."""
+    return frozenset(
+        stem(w)
+        for w in content_words(text)
+        if w not in _VALUE_WORDS and w.isalpha() and not any(c in w for c in "$%£€")
+    )
 
 
-def _numbers(text: str) -> dict[str, set[float]]:
-    """Values by unit ("" when none); years and days of a date are left to _dates."""
-    dated = _day_starts(text)
-    found: dict[str, set[float]] = {}
-    for m in _NUMBER.finditer(text):
-        if m.start("num") in dated or (_YEAR.fullmatch(m.group("num")) and not m.group("cur")):
+def closest_sentence(claim: str, passage: str) -> tuple[str, float]:
+    """The passage sentence sharing the most of the claim's statement words, and that share
+    (0..1; a claim of one such word reaches 0.5 at most: one shared word is no statement)."""
+    words = statement_words(claim)
+    best, share = passage, 0.0
+    for start, end in sentence_spans(passage):
+        sentence = passage[start:end]
+        overlap = len(words & statement_words(sentence)) / max(2, len(words))
+        if overlap > share:
+            best, share = sentence, overlap
+    return best, share
+
+
+def dates_in(text: str, base: dt.date | None = None) -> tuple[DateMention, ...]:
+    return date_mentions(text, base)
+
+
+def figures(text: str) -> tuple[Quantity, ...]:
+    """The figures of a text; a number inside one of its dates is not a figure."""
+    return quantities(text, tuple((d.start, d.end) for d in date_mentions(text)))
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,}"
+
+
+def _shown(q: Quantity) -> str:
+    money = q.unit in ("$", "£", "€")
+    return f"{q.unit if money else ''}{_fmt(q.value)}" + (
+        f" {q.unit}" if q.unit and not money else ""
+    )
+
+
+def number_mismatches(claim: str, passage: str) -> list[Mismatch]:
+    mine, theirs = figures(claim), figures(passage)
+    in_passage = {q.value for q in theirs}
+    out: list[Mismatch] = []
+    for unit, value in dict.fromkeys((q.unit, q.value) for q in mine):
+        if value in in_passage:
             continue
-        value = float(m.group("num").replace(",", ""))
-        scale = (m.group("scale") or "").lower()
-        value *= _SCALE.get(scale, 1e9 if scale == "bn" else 1e6 if scale == "m" else 1)
-        unit = (m.group("unit") or "").lower()
-        unit = "%" if unit in {"%", "percent", "per cent"} else unit.rstrip("s")
-        if unit in _SKIP_UNITS:
-            unit = ""
-        if m.group("cur"):
-            unit = m.group("cur")
-        found.setdefault(unit, set()).add(value)
-    return found
+        same_unit = {m.value for m in mine if m.unit == unit}
+        others = sorted({t.value for t in theirs if unit and t.unit == unit} - same_unit)
+        out.append(
+            Mismatch(
+                kind="number",
+                claim_value=_shown(Quantity(0, 0, value, unit)),
+                passage_values=[_fmt(v) for v in others],
+                conflict=bool(others),
+                note="the passage gives a different figure" if others else "not in the passage",
+            )
+        )
+    return out
 
 
-def _dates(text: str) -> tuple[set[tuple[str, int]], set[int]]:
-    days = {_date_day(m) for m in _DATE.finditer(text)}
-    return days, {int(y) for y in _YEAR.findall(text)}
+def _date_shown(d: DateMention, level: str) -> str:
+    label = d.label(level)
+    relative = not any(c.isdigit() for c in d.text)  # "Tuesday", "last week": say which
+    return f"{label} ({d.text})" if relative and d.text not in label else label
+
+
+def date_mismatches(
+    claim: str,
+    passage: str,
+    *,
+    claim_date: dt.date | None = None,
+    passage_date: dt.date | None = None,
+) -> list[Mismatch]:
+    """Claim dates the passage does not state; a conflict where it gives another date for
+    them. Year-less and relative dates are read against each text's own date."""
+    mine, theirs = dates_in(claim, claim_date), dates_in(passage, passage_date)
+    out: dict[str, Mismatch] = {}
+    for c in mine:
+        if any(date_states(p, c) for p in theirs):
+            continue
+        found = rivals(c, mine, theirs)
+        level = differing_level(c, found[0]) if found else c.level()
+        value = _date_shown(c, level)
+        if value in out:
+            continue
+        out[value] = Mismatch(
+            kind="date",
+            claim_value=value,
+            passage_values=sorted({_date_shown(p, level) for p in found}),
+            conflict=bool(found),
+            note=f"a different {level if level != 'span' else 'date'}"
+            if found
+            else "not in the passage",
+        )
+    return list(out.values())
 
 
 def _names(text: str) -> set[str]:
@@ -154,65 +198,6 @@ def _names(text: str) -> set[str]:
     return names
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,}"
-
-
-def number_mismatches(claim: str, passage: str) -> list[Mismatch]:
-    out: list[Mismatch] = []
-    in_passage = _numbers(passage)
-    all_passage = set().union(*in_passage.values()) if in_passage else set()
-    for unit, values in _numbers(claim).items():
-        for value in values - all_passage:
-            others = sorted(in_passage.get(unit, set()) - values) if unit else []
-            out.append(
-                Mismatch(
-                    kind="number",
-                    claim_value=f"{unit if unit in '$£€' else ''}{_fmt(value)}"
-                    + (f" {unit}" if unit and unit not in "$£€" else ""),
-                    passage_values=[_fmt(v) for v in others],
-                    conflict=bool(others),
-                    note="the passage gives a different figure" if others else "not in the passage",
-                )
-            )
-    return out
-
-
-def date_mismatches(claim: str, passage: str) -> list[Mismatch]:
-    out: list[Mismatch] = []
-    claim_days, claim_years = _dates(claim)
-    passage_days, passage_years = _dates(passage)
-    for month, day in claim_days - passage_days:
-        others = sorted(
-            f"{m.title()} {d}"
-            for m, d in passage_days
-            if m == month or not claim_days & passage_days
-        )
-        out.append(
-            Mismatch(
-                kind="date",
-                claim_value=f"{month.title()} {day}",
-                passage_values=others,
-                conflict=bool(others),
-                note="a different date" if others else "not in the passage",
-            )
-        )
-    for year in claim_years - passage_years:
-        others = sorted(str(y) for y in passage_years)
-        # One year each side, in otherwise similar sentences, is a conflict; several years are context.
-        conflict = len(passage_years) == 1 and len(claim_years) == 1
-        out.append(
-            Mismatch(
-                kind="date",
-                claim_value=str(year),
-                passage_values=others,
-                conflict=conflict,
-                note="a different year" if conflict else "not in the passage",
-            )
-        )
-    return out
-
-
 def name_mismatches(claim: str, passage: str) -> list[Mismatch]:
     # Whitespace collapsed on both sides: a name broken across a line is still there.
     passage_flat = " ".join(passage.lower().split())
@@ -224,7 +209,7 @@ def name_mismatches(claim: str, passage: str) -> list[Mismatch]:
 
 
 def negation_mismatch(claim: str, passage: str) -> list[Mismatch]:
-    a, b = bool(_NEGATION.search(claim)), bool(_NEGATION.search(passage))
+    a, b = bool(NEGATION.search(claim)), bool(NEGATION.search(passage))
     if a == b:
         return []
     side = "claim" if a else "passage"
@@ -232,53 +217,105 @@ def negation_mismatch(claim: str, passage: str) -> list[Mismatch]:
         Mismatch(
             kind="negation",
             claim_value="negated" if a else "affirmed",
+            conflict=True,
             note=f"only the {side} is negated",
         )
     ]
 
 
-_ANTONYMS = [
-    ("rose", "fell"), ("increased", "decreased"), ("up", "down"), ("won", "lost"),
-    ("approved", "rejected"), ("opened", "closed"), ("higher", "lower"), ("more", "fewer"),
-    ("gained", "lost"), ("above", "below"), ("before", "after"), ("increase", "decrease"),
-    ("rise", "fall"), ("raised", "cut"), ("hired", "fired"), ("reopened", "closed"),
-]  # fmt: skip
+def _stems(text: str) -> list[tuple[str, int, int]]:
+    return [(stem(m.group(0).lower()), m.start(), m.end()) for m in WORDS.finditer(text)]
 
 
-def closest_sentence(claim: str, passage: str) -> tuple[str, float]:
-    """The passage sentence sharing the most of the claim's words, and that share (0..1)."""
-    words = content_words(claim)
-    best, share = passage, 0.0
-    for start, end in sentence_spans(passage):
-        sentence = passage[start:end]
-        overlap = len(words & content_words(sentence)) / max(1, len(words))
-        if overlap > share:
-            best, share = sentence, overlap
-    return best, share
+def _find(phrase: tuple[str, ...], stems: list[tuple[str, int, int]]) -> tuple[int, int] | None:
+    n = len(phrase)
+    for i in range(len(stems) - n + 1):
+        if all(stems[i + k][0] == phrase[k] for k in range(n)):
+            return stems[i][1], stems[i + n - 1][2]
+    return None
+
+
+@lru_cache(maxsize=1)
+def _pairs() -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """(kind, phrase stems, opposite's stems), both ways round."""
+    out = []
+    for kind, table in (("negation", [((a,), (b,)) for a, b in ANTONYMS]), ("status", STATUS)):
+        for left, right in table:
+            for mine, theirs in ((left, right), (right, left)):
+                for a in mine:
+                    for b in theirs:
+                        sa = tuple(stem(w) for w in _WORD.findall(a))
+                        sb = tuple(stem(w) for w in _WORD.findall(b))
+                        out.append((kind, sa, sb))
+    return out
+
+
+def opposites(text: str, other: str) -> list[tuple[int, int, str, str]]:
+    """Spans of `text` (start, end, kind, the other's word) whose opposite the other says
+    and which the other does not say itself: kind "negation" for opposite words
+    ("rose" / "fell"), "status" for a change of status ("postponed" / "on schedule")."""
+    mine, theirs = _stems(text), _stems(other)
+    out = {}
+    for kind, phrase, their_phrase in _pairs():
+        where = _find(phrase, mine)
+        said = _find(their_phrase, theirs) if where else None
+        if where and said and not _find(phrase, theirs):
+            out.setdefault((where[0], where[1], kind), other[said[0] : said[1]])
+    return sorted((start, end, kind, said) for (start, end, kind), said in out.items())
 
 
 def antonym_mismatch(claim: str, passage: str) -> list[Mismatch]:
-    a, b = set(_WORD.findall(claim.lower())), set(_WORD.findall(passage.lower()))
-    for x, y in _ANTONYMS:
-        for mine, theirs in ((x, y), (y, x)):
-            if mine in a and theirs in b and mine not in b:
-                return [
-                    Mismatch(
-                        kind="negation",
-                        claim_value=mine,
-                        passage_values=[theirs],
-                        conflict=True,
-                        note="opposite words",
-                    )
-                ]
-    return []
+    return _opposite_mismatches(claim, passage, "negation", "opposite words")[:1]
 
 
-def compare_facts(claim: str, passage: str) -> list[Mismatch]:
-    """All deterministic differences between a claim and a passage."""
+def status_mismatches(claim: str, passage: str) -> list[Mismatch]:
+    return _opposite_mismatches(claim, passage, "status", "a change of status")[:1]
+
+
+def _opposite_mismatches(claim: str, passage: str, kind: str, note: str) -> list[Mismatch]:
+    return [
+        Mismatch(
+            kind=kind,
+            claim_value=claim[start:end],
+            passage_values=[theirs],
+            conflict=True,
+            note=note,
+        )
+        for start, end, found, theirs in opposites(claim, passage)
+        if found == kind
+    ]
+
+
+def compare_facts(
+    claim: str,
+    passage: str,
+    *,
+    claim_date: dt.date | None = None,
+    passage_date: dt.date | None = None,
+) -> list[Mismatch]:
+    """All deterministic differences between a claim and a passage (opposite words apart:
+    `antonym_mismatch`)."""
     return (
         number_mismatches(claim, passage)
-        + date_mismatches(claim, passage)
+        + date_mismatches(claim, passage, claim_date=claim_date, passage_date=passage_date)
         + name_mismatches(claim, passage)
         + negation_mismatch(claim, passage)
+        + status_mismatches(claim, passage)
     )
+
+
+def named_difference(mismatches: list[Mismatch]) -> Mismatch | None:
+    """The first difference that can be shown to a reporter: a conflict."""
+    return next((m for m in mismatches if m.conflict), None)
+
+
+def describe(m: Mismatch) -> str:
+    """A difference in words, for a reason."""
+    if m.kind == "negation" and not m.passage_values:
+        return m.note
+    if m.kind in {"negation", "status"}:
+        return (
+            f"the passage says \u201c{', '.join(m.passage_values)}\u201d "
+            f"where the claim says \u201c{m.claim_value}\u201d ({m.note})"
+        )
+    return f"the passage gives {', '.join(m.passage_values)} where the claim has {m.claim_value}"

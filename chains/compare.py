@@ -2,14 +2,17 @@
 
 The stance comes from the model (label probabilities where the model gives them,
 schema-constrained JSON otherwise) and is then checked deterministically: a
-"supports" whose numbers or names are not in the passage is vetoed, and a passage on
-the same subject that states a different figure or date is a contradiction. The
-model's reason is kept as its explanation, never as evidence: what a reporter sees
-as evidence is the passage itself.
+"supports" whose numbers or dates are not in the passage is vetoed, and a passage on
+the same subject that states a different figure, date or status is a contradiction.
+A "contradicts" stands only when the checks can name what differs (or, once one is
+fitted, a calibrated probability passes its threshold): a contradiction sends a
+reporter to correct a true sentence, so it must say why. The model's reason is kept as
+its explanation, never as evidence: what a reporter sees as evidence is the passage.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -18,7 +21,13 @@ from langchain_core.messages import AIMessage
 from langchain_core.runnables import RunnableConfig
 from pydantic import BaseModel
 
-from chains.checks import antonym_mismatch, closest_sentence, compare_facts
+from chains.checks import (
+    antonym_mismatch,
+    closest_sentence,
+    compare_facts,
+    describe,
+    named_difference,
+)
 from chains.llm import UsageCounter, structured
 from chains.models import Claim, ClaimCheck, Evidence, Mismatch, Stance, Verdict
 from prompts.loader import Prompt, load_prompt
@@ -101,53 +110,98 @@ class FactCheck:
     note: str = ""
 
 
-def check_facts(claim: str, passage: str) -> FactCheck:
+def check_facts(
+    claim: str,
+    passage: str,
+    *,
+    claim_date: dt.date | None = None,
+    passage_date: dt.date | None = None,
+) -> FactCheck:
     """Compare the claim with the passage sentence that makes the same statement.
 
-    Decisive cases need no model: the same statement with another figure, date or
-    an opposite word contradicts; the same statement with every fact equal supports.
+    Dates without a year, and relative ones, are read against `claim_date` (the
+    article's date, or the day of the check) and `passage_date` (its publication date);
+    None leaves them unread. Decisive cases need no model: the same statement with
+    another figure, date, status or an opposite word contradicts; the same statement
+    with every fact equal supports. A related sentence's differences are named (for a
+    "contradicts" of the model to stand on) but decide nothing alone.
     """
+    when = {"claim_date": claim_date, "passage_date": passage_date}
     sentence, overlap = closest_sentence(claim, passage)
     if overlap >= SAME_STATEMENT:
-        mismatches = compare_facts(claim, sentence) + antonym_mismatch(claim, sentence)
-        conflicts = [m for m in mismatches if m.conflict or m.kind == "negation"]
-        if conflicts:
-            m = conflicts[0]
-            said = ", ".join(m.passage_values) or m.note
-            note = f"the archive's sentence says {said} where the claim says {m.claim_value}"
+        mismatches = compare_facts(claim, sentence, **when) + antonym_mismatch(claim, sentence)
+        conflict = named_difference(mismatches)
+        opposite = {"negation", "status"}  # "closed" / "open" is both: one difference
+        kinds = {"opposite" if m.kind in opposite else m.kind for m in mismatches if m.conflict}
+        # One kind of difference decides alone. Two at once (the verb and its date:
+        # "reopened on November 15" / "closed on September 5") are more often two events
+        # than one wrong sentence: the model judges, and can point to them.
+        if conflict is not None and len(kinds) == 1:
+            note = describe(conflict)
             return FactCheck(sentence, overlap, mismatches, Stance.CONTRADICTS, note)
         if overlap >= RESTATEMENT and not mismatches:
             note = "the archive's sentence states the same facts"
             return FactCheck(sentence, overlap, mismatches, Stance.SUPPORTS, note)
         return FactCheck(sentence, overlap, mismatches)
-    # Another statement: a value that differs there belongs to another event, and a
-    # "not" elsewhere in the passage says nothing about the claim.
-    mismatches = [
+    # Another statement: a value missing from the whole passage is missing, but a value
+    # that differs elsewhere belongs to another event, and a "not" or a status word
+    # elsewhere says nothing about the claim.
+    whole = [
         m.model_copy(update={"conflict": False, "passage_values": []})
-        for m in compare_facts(claim, passage)
-        if m.kind != "negation"
+        for m in compare_facts(claim, passage, **when)
+        if m.kind not in {"negation", "status"}
     ]
-    return FactCheck(sentence, overlap, mismatches)
+    if overlap < RELATED:
+        return FactCheck(sentence, overlap, whole)
+    missing = {(m.kind, m.claim_value) for m in whole}
+    named = [
+        m
+        for m in compare_facts(claim, sentence, **when) + antonym_mismatch(claim, sentence)
+        if m.conflict and (m.kind not in {"number", "date"} or (m.kind, m.claim_value) in missing)
+    ]
+    shown = {(m.kind, m.claim_value) for m in named}
+    return FactCheck(
+        sentence, overlap, named + [m for m in whole if (m.kind, m.claim_value) not in shown]
+    )
+
+
+NO_DIFFERENCE = "the passage is about the same event but no differing fact was found"
 
 
 def checked_stance(
-    stance: Stance, facts: FactCheck, probability: float | None = None
+    stance: Stance,
+    facts: FactCheck,
+    probability: float | None = None,
+    *,
+    contradiction_threshold: float | None = None,
 ) -> tuple[Stance, str]:
-    """The model's stance, overruled where the checks contradict it; says why."""
+    """The model's stance, overruled where the checks contradict it; says why.
+
+    A "contradicts" needs a difference the checks can name, or a `probability` of
+    contradiction at or over `contradiction_threshold` (a calibrated one: None, the
+    default, means the model alone never contradicts).
+    """
     # Names are not vetoed: capitalised words in a paraphrase ("Australian", a title)
     # are often not in the passage as such (SummEdits: the name veto cost 0.06).
     missing = [m for m in facts.mismatches if m.kind in {"number", "date"}]
     if stance is Stance.SUPPORTS and missing:
         return Stance.NEUTRAL, f"{missing[0].claim_value} is not in the passage"
-    # The small model sees contradictions everywhere; one needs a sentence that makes
-    # the same statement, or a difference the checks can name.
-    if stance is Stance.CONTRADICTS and facts.overlap < RELATED:
-        return Stance.NEUTRAL, "no sentence of the passage speaks to the claim's statement"
+    if stance is not Stance.CONTRADICTS:
+        return stance, ""
     if (
-        stance is Stance.CONTRADICTS
+        contradiction_threshold is not None
         and probability is not None
-        and probability < MIN_MODEL_PROBABILITY
+        and probability >= contradiction_threshold
     ):
+        return stance, ""
+    if facts.overlap < RELATED:
+        return Stance.NEUTRAL, "no sentence of the passage speaks to the claim's statement"
+    if named_difference(facts.mismatches) is None:
+        if facts.overlap >= SAME_STATEMENT:
+            return Stance.NEUTRAL, NO_DIFFERENCE
+        return Stance.NEUTRAL, "the passage is related but no differing fact was found"
+    # The small model sees contradictions everywhere: an unsure one does not count.
+    if probability is not None and probability < MIN_MODEL_PROBABILITY:
         return (
             Stance.NEUTRAL,
             f"the model was unsure ({probability:.0%} for {stance.value.lower()})",
@@ -163,21 +217,33 @@ def judge_passages(
     prompt: Prompt | None = None,
     usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
+    claim_date: dt.date | None = None,
+    contradiction_threshold: float | None = None,
 ) -> list[Evidence]:
+    """A stance per passage. `claim_date` is the date the claim's article was written (or
+    the day of the check); each passage's own date is its publication date."""
     prompt = prompt or load_prompt("judge_stance")
     evidence = []
     for passage in passages:
-        facts = check_facts(claim.text, passage.text)
+        facts = check_facts(
+            claim.text, passage.text, claim_date=claim_date, passage_date=passage.published
+        )
         if facts.decided is not None:
             stance, probability, reason = facts.decided, None, f"Checks: {facts.note}."
         else:
             stance, probability, reason = judge(
                 model, claim.text, passage.text, prompt=prompt, usage=usage, config=config
             )
-            final, override = checked_stance(stance, facts, probability)
+            final, override = checked_stance(
+                stance, facts, probability, contradiction_threshold=contradiction_threshold
+            )
             if override:
                 reason = f"Checks: {override}."
                 stance, probability = final, None  # the model's probability was for another label
+            elif stance is Stance.CONTRADICTS:
+                named = named_difference(facts.mismatches)
+                if named is not None:  # what differs first, then the model's own words
+                    reason = f"Checks: {describe(named)}." + (f" {reason}" if reason else "")
         evidence.append(
             Evidence.from_passage(
                 passage,
@@ -195,6 +261,10 @@ def _cite(e: Evidence) -> str:
     return f"{e.title or e.article_id} ({e.source or 'archive'}{when})"
 
 
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def aggregate(evidence: list[Evidence]) -> tuple[Verdict, float | None, str]:
     """The plain rule from passage stances to a claim's verdict, with a reason in words."""
     if not evidence:
@@ -209,21 +279,23 @@ def aggregate(evidence: list[Evidence]) -> tuple[Verdict, float | None, str]:
         known = [e.stance_confidence for e in items if e.stance_confidence is not None]
         return max(known) if known else None
 
-    if supports and contradicts:
-        return (
-            Verdict.MIXED,
-            None,
-            f"The archive disagrees with itself: {_cite(strongest(supports))} supports the claim, "
-            f"{_cite(strongest(contradicts))} contradicts it.",
-        )
     if contradicts:
-        best = strongest(contradicts)
-        detail = next((m for m in best.mismatches if m.conflict), None)
+        # The contradicting passage shown is one whose difference can be named.
+        named = [e for e in contradicts if named_difference(e.mismatches) is not None]
+        best = strongest(named or contradicts)
+        detail = named_difference(best.mismatches)
         why = (
-            f" It gives {', '.join(detail.passage_values)} where the claim has {detail.claim_value}."
+            f" {_sentence(describe(detail))}."
             if detail
-            else ""
+            else " No differing fact was named; the calibrated score was over its threshold."
         )
+        if supports:
+            return (
+                Verdict.MIXED,
+                None,
+                f"The archive disagrees with itself: {_cite(strongest(supports))} supports the "
+                f"claim, {_cite(best)} contradicts it.{why}",
+            )
         return Verdict.CONTRADICTED, confidence(contradicts), f"Contradicted by {_cite(best)}.{why}"
     if supports:
         return (

@@ -1,14 +1,15 @@
 """The words that differ between a claim and an archive passage, for the comparison view.
 
-The values are found and compared exactly as `chains.checks` does (same patterns, same
-normalisation), so a marked word is one the checks would call a mismatch: a figure
-written "42 million" on one side and "42,000,000" on the other is the same figure and
-is not marked. Pass the passage's `closest_sentence` to compare one statement with one
+The values are found and compared by `chains.checks` itself (the same figures, dates,
+names and opposites), so a marked word is one the checks would call a mismatch: a figure
+written "42 million" on one side and "forty-two million" on the other is the same figure
+and is not marked. Pass the passage's `closest_sentence` to compare one statement with one
 statement. The HTML escapes all text: claim and passage are untrusted.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import re
 from collections.abc import Iterator
@@ -16,23 +17,10 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from chains.checks import (
-    _ANTONYMS,
-    _DATE,
-    _NEGATION,
-    _NUMBER,
-    _SKIP_UNITS,
-    _WORD,
-    _YEAR,
-    _date_day,
-    _dates,
-    _day_starts,
-    _names,
-    _numbers,
-)
+from chains.checks import NEGATION, _names, dates_in, figures, opposites
+from chains.dates import differing_level, rivals, states
 
-Kind = Literal["number", "date", "name", "negation"]
-_WORDS = re.compile(_WORD.pattern, re.IGNORECASE)  # checks reads lower-cased text; we need offsets
+Kind = Literal["number", "date", "name", "negation", "status"]
 
 
 class Span(BaseModel):
@@ -48,47 +36,25 @@ def _span(text: str, start: int, end: int, kind: Kind) -> Span:
     return Span(start=start, end=end, kind=kind, text=text[start:end])
 
 
-def _number_values(text: str, m: re.Match[str]) -> set[float]:
-    """The value of one number match, normalised by `checks._numbers` itself.
-
-    The match is re-read on its own, followed by a stand-in for the next character that
-    keeps the word boundary as it was (`_` is a word character that no part of the
-    pattern takes, " " a non-word one), so the pattern reads it as it did in place.
-    """
-    after = text[m.end() : m.end() + 1]
-    stand_in = "" if not after else "_" if re.match(r"\w", after) else " "
-    return set().union(*_numbers(m.group(0) + stand_in).values())
-
-
 def _number_spans(text: str, other: str) -> Iterator[Span]:
-    present = set().union(*_numbers(other).values())
-    dated = _day_starts(text)
-    for m in _NUMBER.finditer(text):
-        if m.start("num") in dated:
-            continue
-        values = _number_values(text, m)
-        if not values or values <= present:  # a year (left to dates), or the same figure
-            continue
-        start = m.start("cur") if m.group("cur") else m.start("num")
-        unit = m.group("unit")
-        end = (
-            m.end("unit")
-            if unit and unit.lower() not in _SKIP_UNITS
-            else m.end("scale")
-            if m.group("scale")
-            else m.end("num")
-        )
-        yield _span(text, start, end, "number")
+    present = {q.value for q in figures(other)}
+    for q in figures(text):
+        if q.value not in present:  # a figure written another way is the same figure
+            yield _span(text, q.start, q.end, "number")
 
 
-def _date_spans(text: str, other: str) -> Iterator[Span]:
-    days, years = _dates(other)
-    for m in _DATE.finditer(text):
-        if _date_day(m) not in days:
-            yield _span(text, m.start(), m.end(), "date")
-    for m in _YEAR.finditer(text):
-        if int(m.group(0)) not in years:
-            yield _span(text, m.start(), m.end(), "date")
+def _date_spans(
+    text: str, other: str, base: dt.date | None, other_base: dt.date | None
+) -> Iterator[Span]:
+    mine, theirs = dates_in(text, base), dates_in(other, other_base)
+    for d in mine:
+        if any(states(p, d) for p in theirs):
+            continue
+        found = rivals(d, mine, theirs)
+        if found and d.year_at and differing_level(d, found[0]) == "year":
+            yield _span(text, *d.year_at, "date")  # only the year differs: mark the year
+        else:
+            yield _span(text, d.start, d.end, "date")
 
 
 def _name_spans(text: str, other: str) -> Iterator[Span]:
@@ -105,39 +71,46 @@ def _name_spans(text: str, other: str) -> Iterator[Span]:
 
 def _negation_spans(text: str, other: str) -> Iterator[Span]:
     # As checks.negation_mismatch: only a side negated when the other is not differs.
-    if _NEGATION.search(text) and not _NEGATION.search(other):
-        for m in _NEGATION.finditer(text):
+    if NEGATION.search(text) and not NEGATION.search(other):
+        for m in NEGATION.finditer(text):
             yield _span(text, m.start(), m.end(), "negation")
-    # As checks.antonym_mismatch: "rose" here where the other says "fell" and not "rose".
-    mine = {w.lower() for w in _WORDS.findall(text)}
-    theirs = {w.lower() for w in _WORDS.findall(other)}
-    opposed = {
-        word
-        for pair in _ANTONYMS
-        for word, opposite in (pair, pair[::-1])
-        if word in mine and opposite in theirs and word not in theirs
-    }
-    for m in _WORDS.finditer(text):
-        if m.group(0).lower() in opposed:
-            yield _span(text, m.start(), m.end(), "negation")
+    # As checks.antonym_mismatch and status_mismatches: "rose" here where the other says
+    # "fell" (and not "rose"); "postponed" here where the other says "on schedule".
+    for start, end, kind, _ in opposites(text, other):
+        yield _span(text, start, end, kind)  # type: ignore[arg-type]
 
 
-def _differing(text: str, other: str) -> list[Span]:
-    spans = {
-        (s.start, s.end, s.kind): s
-        for find in (_number_spans, _date_spans, _name_spans, _negation_spans)
-        for s in find(text, other)
-    }
+def _differing(
+    text: str, other: str, base: dt.date | None = None, other_base: dt.date | None = None
+) -> list[Span]:
+    found = [
+        *_number_spans(text, other),
+        *_date_spans(text, other, base, other_base),
+        *_name_spans(text, other),
+        *_negation_spans(text, other),
+    ]
+    spans = {(s.start, s.end, s.kind): s for s in found}
     return [spans[key] for key in sorted(spans)]
 
 
-def mark_differences(claim: str, passage: str) -> tuple[list[Span], list[Span]]:
+def mark_differences(
+    claim: str,
+    passage: str,
+    *,
+    claim_date: dt.date | None = None,
+    passage_date: dt.date | None = None,
+) -> tuple[list[Span], list[Span]]:
     """Spans of the claim whose value the passage lacks, and of the passage the claim lacks.
 
-    Kinds: numbers with their unit or scale, dates and years, capitalised names, and
-    negations (or opposite words). Each list is sorted by position; spans may overlap.
+    Kinds: numbers with their unit or scale, dates (year-less and relative ones read
+    against `claim_date` and `passage_date`, as the checks read them), capitalised names,
+    negations or opposite words, and changes of status. Each list is sorted by position;
+    spans may overlap.
     """
-    return _differing(claim, passage), _differing(passage, claim)
+    return (
+        _differing(claim, passage, claim_date, passage_date),
+        _differing(passage, claim, passage_date, claim_date),
+    )
 
 
 def marked_html(text: str, spans: list[Span], *, css_class: str = "diff") -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import time
@@ -189,7 +190,13 @@ def check_article(
         )
         started, usage = time.perf_counter(), UsageCounter()
         evidence = judge_passages(
-            model, claim, passages, prompt=prompts.judge, usage=usage, config={"callbacks": [usage]}
+            model,
+            claim,
+            passages,
+            prompt=prompts.judge,
+            usage=usage,
+            config={"callbacks": [usage]},
+            claim_date=article.published or dt.date.today(),  # year-less dates read against it
         )
         _record(report.stages["compare"], started, usage)
         checked = check_claim(claim, evidence)

@@ -1,3 +1,5 @@
+import datetime as dt
+
 import pytest
 
 from chains.checks import (
@@ -6,6 +8,7 @@ from chains.checks import (
     name_mismatches,
     negation_mismatch,
     number_mismatches,
+    status_mismatches,
 )
 
 
@@ -64,7 +67,7 @@ def test_a_number_before_the_word_may_is_no_date():
 
 def test_different_day_same_month_is_a_conflict():
     (m,) = date_mismatches("It opened on April 22, 2024.", "It opened on April 20, 2024.")
-    assert m.kind == "date" and m.conflict and m.passage_values == ["April 20"]
+    assert m.kind == "date" and m.conflict and m.passage_values == ["April 20, 2024"]
 
 
 def test_year_among_several_is_context_not_conflict():
@@ -97,3 +100,47 @@ def test_a_name_broken_across_lines_is_still_in_the_passage():
 
     assert name_mismatches("Elena Marsh won.", "Mayor Elena\nMarsh won the vote.") == []
     assert name_mismatches("Elena Marsh won.", "Mayor Ann Lee won the vote.") != []
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("Eight people were hurt.", "8 people were hurt."),
+        ("The city paid $1.2 million.", "The city paid 1,200,000 dollars."),
+        ("Turnout rose 15%.", "Turnout rose 15 percent."),
+        ("It took twenty-one days.", "It took 21 days."),
+    ],
+)
+def test_written_numbers_and_units_read_as_the_same_value(claim, passage):
+    assert number_mismatches(claim, passage) == []
+
+
+def test_a_written_number_that_differs_is_a_conflict():
+    (m,) = number_mismatches("Eight people were hurt.", "Nine people were hurt.")
+    assert (m.claim_value, m.passage_values, m.conflict) == ("8 people", ["9"], True)
+
+
+def test_relative_dates_are_read_against_the_publication_date():
+    claim = "The bridge reopened on August 19, 2024."
+    assert date_mismatches(claim, "It reopened yesterday.", passage_date=dt.date(2024, 8, 20)) == []
+    (m,) = date_mismatches(claim, "It reopened yesterday.", passage_date=dt.date(2024, 8, 25))
+    assert m.conflict and m.passage_values == ["August 24, 2024 (yesterday)"]
+    # without a publication date "yesterday" is unread: the day is just not in the passage
+    (m,) = date_mismatches(claim, "It reopened yesterday.")
+    assert not m.conflict
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "expected"),
+    [
+        ("The vote was postponed.", "The vote is on schedule.", ("postponed", ["on schedule"])),
+        ("The vote was delayed.", "The vote went ahead.", ("delayed", ["went ahead"])),
+        ("She stepped down.", "She stays on as chair.", ("stepped down", ["stays on"])),
+        ("He was convicted.", "He was acquitted.", ("convicted", ["acquitted"])),
+        ("The vote was postponed.", "The vote was postponed again.", None),
+        ("The vote was postponed.", "The vote was held.", None),  # not an opposite we know
+    ],
+)
+def test_status_opposites(claim, passage, expected):
+    found = [(m.claim_value, m.passage_values) for m in status_mismatches(claim, passage)]
+    assert found == ([expected] if expected else [])

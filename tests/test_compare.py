@@ -3,6 +3,7 @@ import json
 
 import pytest
 
+from chains.checks import named_difference
 from chains.compare import (
     FactCheck,
     aggregate,
@@ -148,7 +149,15 @@ def facts(overlap: float, mismatches=()) -> FactCheck:
         ),
         (Stance.SUPPORTS, facts(0.7), Stance.SUPPORTS),
         (Stance.CONTRADICTS, facts(0.2), Stance.NEUTRAL),  # about something else
-        (Stance.CONTRADICTS, facts(0.5), Stance.CONTRADICTS),
+        (Stance.CONTRADICTS, facts(0.2, [CONFLICT]), Stance.NEUTRAL),
+        (Stance.CONTRADICTS, facts(0.5, [CONFLICT]), Stance.CONTRADICTS),  # a named difference
+        (Stance.CONTRADICTS, facts(0.5), Stance.NEUTRAL),  # nothing named: the model alone
+        (Stance.CONTRADICTS, facts(0.9), Stance.NEUTRAL),
+        (  # a value missing is not a difference
+            Stance.CONTRADICTS,
+            facts(0.9, [Mismatch(kind="number", claim_value="$42 million")]),
+            Stance.NEUTRAL,
+        ),
         (Stance.NEUTRAL, facts(0.9), Stance.NEUTRAL),
     ],
 )
@@ -157,8 +166,33 @@ def test_checked_stance(stance, fact_check, expected):
 
 
 def test_an_unsure_model_stance_does_not_count():
-    assert checked_stance(Stance.CONTRADICTS, facts(0.5), 0.55)[0] is Stance.NEUTRAL
-    assert checked_stance(Stance.CONTRADICTS, facts(0.5), 0.8)[0] is Stance.CONTRADICTS
+    assert checked_stance(Stance.CONTRADICTS, facts(0.5, [CONFLICT]), 0.55)[0] is Stance.NEUTRAL
+    assert checked_stance(Stance.CONTRADICTS, facts(0.5, [CONFLICT]), 0.8)[0] is Stance.CONTRADICTS
+
+
+@pytest.mark.parametrize(
+    ("overlap", "probability", "threshold", "expected"),
+    [
+        (0.9, 0.99, None, Stance.NEUTRAL),  # no threshold: the model alone never contradicts
+        (0.9, 0.7, 0.8, Stance.NEUTRAL),  # under the threshold
+        (0.9, 0.85, 0.8, Stance.CONTRADICTS),  # a calibrated score over its threshold
+        (0.1, 0.85, 0.8, Stance.CONTRADICTS),
+        (0.9, None, 0.8, Stance.NEUTRAL),  # no score to compare
+    ],
+)
+def test_a_calibrated_score_over_its_threshold_may_contradict(
+    overlap, probability, threshold, expected
+):
+    stance, _ = checked_stance(
+        Stance.CONTRADICTS, facts(overlap), probability, contradiction_threshold=threshold
+    )
+    assert stance is expected
+
+
+def test_no_named_difference_is_said_in_words():
+    stance, why = checked_stance(Stance.CONTRADICTS, facts(0.9), 0.95)
+    assert stance is Stance.NEUTRAL
+    assert why == "the passage is about the same event but no differing fact was found"
 
 
 def test_an_unsure_support_still_counts_when_nothing_is_missing():
@@ -222,3 +256,164 @@ def test_aggregate_confidence_and_reason_name_the_passage():
     assert verdict is Verdict.CONTRADICTED
     assert confidence == 0.6
     assert "Council vote" in reason and "$42" in reason
+
+
+# --- issue 9: a contradiction names what differs; dates read in context -----------------------
+
+LIBRARY_CLAIM = "The council approved a $4.2 million budget for the library in March 2024."
+LIBRARY = (
+    "The council voted 7-2 on Tuesday to approve a $4.2 million budget for a new branch "
+    "library. Construction is expected to start next year."
+)
+
+
+def dated_passage(text: str, published: dt.date) -> Passage:
+    return passage(text).model_copy(update={"published": published})
+
+
+def claim_of(text: str) -> Claim:
+    return Claim(id="c", text=text, quote=text, start=0, end=len(text))
+
+
+def test_library_case_no_differing_fact_is_no_contradiction():
+    # The model's unsure-looking 0.61 "contradicts" once made this CONTRADICTED.
+    probs = {"SUPPORTS": 0.13, "CONTRADICTS": 0.61 * 3, "NEUTRAL": 0.26}  # 0.61 after weights
+    without_dates = check_facts(LIBRARY_CLAIM, LIBRARY)
+    assert named_difference(without_dates.mismatches) is None
+    stance, why = checked_stance(Stance.CONTRADICTS, without_dates, 0.61)
+    assert stance is Stance.NEUTRAL and "no differing fact was found" in why
+    (e,) = judge_passages(
+        LabelModel(probabilities=[probs], responses=["It differs."]),
+        claim_of(LIBRARY_CLAIM),
+        [passage(LIBRARY).model_copy(update={"published": None})],
+    )
+    assert e.stance is Stance.NEUTRAL and "no differing fact was found" in e.reason
+    # Read against the publication date, "Tuesday" is March 12, 2024: within "March 2024".
+    (e,) = judge_passages(
+        LabelModel(),  # not asked: the checks find the same statement, every fact equal
+        claim_of(LIBRARY_CLAIM),
+        [dated_passage(LIBRARY, dt.date(2024, 3, 12))],
+        claim_date=dt.date(2024, 5, 1),
+    )
+    assert e.stance is Stance.SUPPORTS and e.mismatches == []
+    assert aggregate([e])[0] is Verdict.SUPPORTED
+
+
+def test_reopened_case_names_the_date_conflict():
+    claim, text = (
+        "which reopened in June 2024 after repairs",
+        "reopened to traffic on Monday, August 19",
+    )
+    facts = check_facts(claim, text, passage_date=dt.date(2024, 8, 20))
+    (m,) = facts.mismatches
+    assert (m.kind, m.claim_value, m.passage_values, m.conflict) == (
+        "date", "June 2024", ["August 2024"], True,
+    )  # fmt: skip
+    model = LabelModel(
+        probabilities=[{"SUPPORTS": 0.02, "CONTRADICTS": 0.9, "NEUTRAL": 0.08}],
+        responses=["The months differ."],
+    )
+    (e,) = judge_passages(model, claim_of(claim), [dated_passage(text, dt.date(2024, 8, 20))])
+    assert e.stance is Stance.CONTRADICTS
+    assert e.reason.startswith(
+        "Checks: the passage gives August 2024 where the claim has June 2024"
+    )
+    verdict, _, reason = aggregate([e])
+    assert verdict is Verdict.CONTRADICTED and "June 2024" in reason and "August 2024" in reason
+    # Without its publication date the passage's "Monday" is unread, but "August 19" still
+    # differs from June: a month apart, whatever the year.
+    assert named_difference(check_facts(claim, text).mismatches) is not None
+
+
+def test_the_same_statement_with_another_month_is_decided_by_the_checks():
+    facts = check_facts(
+        "The Harbour Bridge reopened in June 2024 after repairs.",
+        "The Harbour Bridge reopened to traffic on Monday, August 19, after 14 months of repairs.",
+        claim_date=dt.date(2024, 9, 1),
+        passage_date=dt.date(2024, 8, 20),
+    )
+    assert facts.decided is Stance.CONTRADICTS
+    assert "August 2024" in facts.note and "June 2024" in facts.note
+
+
+@pytest.mark.parametrize(
+    ("claim", "text", "mine", "theirs"),
+    [
+        ("The stadium opening was postponed.", "The stadium opening remains on schedule.", "postponed", "on schedule"),
+        ("The jazz concert in the park was cancelled on Friday.", "The jazz concert in the park went ahead on Friday.", "cancelled", "went ahead"),
+        ("Mayor Ana Duarte resigned in May.", "Mayor Ana Duarte remains in office, she said in May.", "resigned", "remains in office"),
+        ("The jury acquitted Tom Reyes.", "The jury convicted Tom Reyes.", "acquitted", "convicted"),
+        ("The train line is delayed.", "The train line is on time.", "delayed", "on time"),
+        ("The pool closed for the summer.", "The pool was kept open for the summer.", "closed", "kept open"),
+    ],
+)  # fmt: skip
+def test_a_change_of_status_is_a_named_contradiction(claim, text, mine, theirs):
+    facts = check_facts(claim, text)
+    assert facts.decided is Stance.CONTRADICTS
+    (m,) = [m for m in facts.mismatches if m.kind == "status"]
+    assert (m.claim_value, m.passage_values, m.conflict) == (mine, [theirs], True)
+    assert mine in facts.note and theirs in facts.note
+
+
+def test_the_same_status_in_other_words_is_not_a_difference():
+    facts = check_facts(
+        "The opening was postponed.", "The opening was postponed again, officials said."
+    )
+    assert named_difference(facts.mismatches) is None
+
+
+def test_written_numbers_and_units_are_the_same_values():
+    facts = check_facts(
+        "Eight people were hurt and the city paid $1.2 million, 15% more than planned.",
+        "8 people were hurt and the city paid 1,200,000 dollars, 15 percent more than planned.",
+    )
+    assert facts.mismatches == [] and facts.decided is Stance.SUPPORTS
+
+
+def test_a_claim_without_date_context_reads_dates_as_before():
+    claim, text = (
+        "The vote was on August 19.",
+        "The council voted on Monday, August 19, to close it.",
+    )
+    assert check_facts(claim, text) == check_facts(claim, text, claim_date=None, passage_date=None)
+    assert [m.kind for m in check_facts(claim, text).mismatches] == []
+    # "on Tuesday" means nothing without a date to count from: neither found nor different.
+    facts = check_facts("The council voted on March 14, 2023.", "The council voted on Tuesday.")
+    assert [(m.claim_value, m.conflict) for m in facts.mismatches] == [("March 14, 2023", False)]
+    dated = check_facts(
+        "The council voted on March 14, 2023.",
+        "The council voted on Tuesday.",
+        passage_date=dt.date(2023, 3, 14),  # a Tuesday
+    )
+    assert dated.mismatches == [] and dated.decided is Stance.SUPPORTS
+
+
+def test_a_relative_claim_date_is_read_against_the_article_date():
+    facts = check_facts(
+        "The council voted last week to close the pool.",
+        "The council voted on July 2, 2024, to close the pool.",
+        claim_date=dt.date(2024, 8, 20),
+        passage_date=dt.date(2024, 7, 3),
+    )
+    (m,) = facts.mismatches
+    assert (
+        m.conflict
+        and m.claim_value == "August 2024 (last week)"
+        and m.passage_values == ["July 2024"]
+    )
+
+
+def test_a_mixed_verdict_names_the_difference():
+    verdict, _, reason = aggregate(
+        [
+            evidence(Stance.SUPPORTS, 0.9, title="Budget passes"),
+            evidence(Stance.CONTRADICTS, 0.7, title="Council vote", mismatches=[CONFLICT]),
+        ]
+    )
+    assert verdict is Verdict.MIXED
+    assert "Budget passes" in reason and "Council vote" in reason and "$42" in reason
+
+
+def test_a_contradiction_without_a_named_difference_says_so():
+    verdict, _, reason = aggregate([evidence(Stance.CONTRADICTS, 0.95)])
+    assert verdict is Verdict.CONTRADICTED and "No differing fact was named" in reason

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import json
 import re
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from chains.checks import date_mismatches, name_mismatches, number_mismatches
+from chains.checks import date_mismatches, name_mismatches, number_mismatches, status_mismatches
 from chains.differences import Span, mark_differences, marked_html
 
 EXPECTED = Path(__file__).resolve().parent.parent / "data" / "demo" / "expected.json"
@@ -170,14 +171,50 @@ def test_a_text_differs_from_nothing_in_itself(text: str) -> None:
 
 @settings(max_examples=300, deadline=None)
 @given(_TEXT, _TEXT)
+@example(
+    claim="m2 March", passage=""
+)  # once "2 March" read as a date in one, a figure in the other
 def test_marks_agree_with_the_checks(claim: str, passage: str) -> None:
     """A kind is marked in the claim exactly when chains.checks reports a mismatch of it."""
     kinds = {s.kind for s in mark_differences(claim, passage)[0]}
     assert ("number" in kinds) == bool(number_mismatches(claim, passage))
     assert ("date" in kinds) == bool(date_mismatches(claim, passage))
+    assert ("status" in kinds) == bool(status_mismatches(claim, passage))
     # Names: as the checks, except that a line break inside a name counts as a space.
     one_line = " ".join(passage.split())
     assert ("name" in kinds) == bool(name_mismatches(claim, one_line))
+
+
+def test_dates_in_context_mark_the_differing_date() -> None:
+    claim = "The bridge, which reopened in June 2024 after repairs, is busy."
+    passage = "The bridge reopened to traffic on Monday, August 19, after repairs."
+    mine, theirs = mark_differences(claim, passage, passage_date=dt.date(2024, 8, 20))
+    assert marks(mine) == [("date", "June 2024")]
+    assert marks(theirs) == [("date", "Monday, August 19")]
+
+
+def test_a_date_that_agrees_in_context_is_not_marked() -> None:
+    claim = "The council approved a $4.2 million budget in March 2024."
+    passage = "The council voted 7-2 on Tuesday to approve a $4.2 million budget."
+    mine, _ = mark_differences(
+        claim, passage, claim_date=dt.date(2024, 4, 1), passage_date=dt.date(2024, 3, 12)
+    )
+    assert mine == []
+    assert marks(mark_differences(claim, passage)[0]) == [("date", "March 2024")]  # unread
+
+
+def test_a_change_of_status_is_marked() -> None:
+    mine, theirs = mark_differences(
+        "The stadium opening was postponed.", "The stadium opening remains on schedule."
+    )
+    assert marks(mine) == [("status", "postponed")]
+    assert marks(theirs) == [("status", "on schedule")]
+
+
+def test_numbers_in_words_are_the_same_figures() -> None:
+    assert mark_differences(
+        "Eight people paid $1.2 million.", "8 people paid 1,200,000 dollars."
+    ) == ([], [])
 
 
 def test_a_name_broken_over_two_lines_is_still_the_name() -> None:
