@@ -227,40 +227,56 @@ def _stems(text: str) -> list[tuple[str, int, int]]:
     return [(stem(m.group(0).lower()), m.start(), m.end()) for m in WORDS.finditer(text)]
 
 
-def _find(phrase: tuple[str, ...], stems: list[tuple[str, int, int]]) -> tuple[int, int] | None:
-    n = len(phrase)
-    for i in range(len(stems) - n + 1):
-        if all(stems[i + k][0] == phrase[k] for k in range(n)):
-            return stems[i][1], stems[i + n - 1][2]
-    return None
+Phrase = tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
-def _pairs() -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
-    """(kind, phrase stems, opposite's stems), both ways round."""
-    out = []
+def _table() -> tuple[dict[str, list[Phrase]], dict[Phrase, list[tuple[str, Phrase]]]]:
+    """Phrases by their first stem, and each phrase's opposites (kind, phrase): the tables
+    read as stems, both ways round."""
+    by_first: dict[str, list[Phrase]] = {}
+    opposite: dict[Phrase, list[tuple[str, Phrase]]] = {}
     for kind, table in (("negation", [((a,), (b,)) for a, b in ANTONYMS]), ("status", STATUS)):
         for left, right in table:
             for mine, theirs in ((left, right), (right, left)):
                 for a in mine:
+                    sa = tuple(stem(w) for w in _WORD.findall(a))
+                    by_first.setdefault(sa[0], []).append(sa)
                     for b in theirs:
-                        sa = tuple(stem(w) for w in _WORD.findall(a))
-                        sb = tuple(stem(w) for w in _WORD.findall(b))
-                        out.append((kind, sa, sb))
-    return out
+                        opposite.setdefault(sa, []).append(
+                            (kind, tuple(stem(w) for w in _WORD.findall(b)))
+                        )
+    return by_first, opposite
+
+
+@lru_cache(maxsize=4096)
+def _phrases(text: str) -> dict[Phrase, tuple[int, int]]:
+    """The table's phrases that `text` says, with where it first says each."""
+    by_first, _ = _table()
+    stems = _stems(text)
+    found: dict[Phrase, tuple[int, int]] = {}
+    for i, (first, start, _) in enumerate(stems):
+        for phrase in by_first.get(first, ()):
+            n = len(phrase)
+            if tuple(s for s, _, _ in stems[i : i + n]) == phrase:
+                found.setdefault(phrase, (start, stems[i + n - 1][2]))
+    return found
 
 
 def opposites(text: str, other: str) -> list[tuple[int, int, str, str]]:
-    """Spans of `text` (start, end, kind, the other's word) whose opposite the other says
+    """Spans of `text` (start, end, kind, the other's words) whose opposite the other says
     and which the other does not say itself: kind "negation" for opposite words
     ("rose" / "fell"), "status" for a change of status ("postponed" / "on schedule")."""
-    mine, theirs = _stems(text), _stems(other)
-    out = {}
-    for kind, phrase, their_phrase in _pairs():
-        where = _find(phrase, mine)
-        said = _find(their_phrase, theirs) if where else None
-        if where and said and not _find(phrase, theirs):
-            out.setdefault((where[0], where[1], kind), other[said[0] : said[1]])
+    _, opposite = _table()
+    mine, theirs = _phrases(text), _phrases(other)
+    out: dict[tuple[int, int, str], str] = {}
+    for phrase, (start, end) in mine.items():
+        if phrase in theirs:
+            continue
+        for kind, their_phrase in opposite[phrase]:
+            said = theirs.get(their_phrase)
+            if said:
+                out.setdefault((start, end, kind), other[said[0] : said[1]])
     return sorted((start, end, kind, said) for (start, end, kind), said in out.items())
 
 
