@@ -8,8 +8,8 @@ from the verdict runner's recorded label probabilities with ``replay_only``: the
 is never asked (run ``cli.py eval verdicts`` on the same data first). The pairs of all
 files are pooled to fit; each file is also cross-validated (``eval.verdict_cv``: whole
 documents held out, the other files' pairs always in training), and the thresholds
-shipped are those chosen on the first file's out-of-fold scores, which should be the
-newsroom-like one (SummEdits). The file records the command, the sha256 of the data
+shipped are those the ``hybrid`` (the shipped rule gated by the classifier) chooses on
+the first file's out-of-fold scores, which should be the newsroom-like one (SummEdits). The file records the command, the sha256 of the data
 and the cross-validated figures. Needs scikit-learn; the product only reads the JSON.
 """
 
@@ -150,11 +150,15 @@ def _records(spec: str) -> tuple[Path, str, int | None, list[Any], list[dict[str
 
 def _summary(result: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("balanced_accuracy", "macro_f1", "false_contradiction_rate", "roc_auc")
-    return {
-        part: {k: result[part].get(k) for k in keys if k in result[part]}
-        for part in ("product_rule", "classifier")
-        if part in result
+    parts = {
+        part: result[part] for part in ("product_rule", "classifier", "hybrid") if part in result
     }
+    parts |= result.get("ablations", {})
+    summary = {part: {k: r.get(k) for k in keys if k in r} for part, r in parts.items()}
+    for part in ("classifier", "hybrid"):
+        if part in result:
+            summary[part]["thresholds_per_fold"] = result[part]["thresholds_per_fold"]
+    return summary
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -168,6 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     per_file = [training_rows([i.label for i in items], recs) for *_, items, recs in loaded]
     fitted_on, cv = [], {}
     thresholds: dict[str, float] = {}
+    alone: dict[str, float] = {}
     for n, (path, view, limit, items, records) in enumerate(loaded):
         others = [r for m, r in enumerate(per_file) if m != n]
         extra: Rows = (
@@ -186,8 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         result = cross_validate(items, records, pairs=view == "pairs", extra=extra)
         cv[path.name] = result
-        if n == 0:
-            thresholds = result["classifier"]["thresholds_out_of_fold"]
+        if n == 0:  # the rule with the classifier as its gate, as chains.compare uses it
+            thresholds = result["hybrid"]["thresholds_out_of_fold"]
+            alone = result["classifier"]["thresholds_out_of_fold"]
     fitted = fit_classifier(
         [row for f in per_file for row in f[0]],
         [y for f in per_file for y in f[1]],
@@ -195,6 +201,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         **SHIPPED_FIT,
     )
     fitted["thresholds"] = thresholds
+    fitted["thresholds_alone"] = alone  # the classifier deciding every stance by itself
     fitted["command"] = "python -m eval.fit_stance " + " ".join(f"--data {d}" for d in args.data)
     fitted["fitted_on"] = fitted_on
     fitted["cv"] = {name: _summary(result) for name, result in cv.items()}

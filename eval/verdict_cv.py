@@ -39,7 +39,8 @@ from eval.verdict_scoring import score_verdicts
 from vectorstore.models import Passage
 
 WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.05, 0.96, 0.05)) + (1.01,)  # 1.01: never
+# 0.0: always, 1.01: never
+THRESHOLDS = (0.0, *(round(float(t), 2) for t in np.arange(0.05, 0.96, 0.05)), 1.01)
 MAX_FALSE_CONTRADICTIONS = 0.05
 MIN_CONTRADICTION_PRECISION = 0.9
 MODEL_FEATURES = ("p_supports", "p_contradicts", "p_neutral", "logit_supports_contradicts")
@@ -162,23 +163,28 @@ def _scores(clf: StanceClassifier, record: Mapping[str, Any]) -> list[tuple[floa
     ]
 
 
+def _pair_stance(entry: Sequence[Any], t_s: float, t_c: float) -> str:
+    """The classifier's stance for one pair; with the shipped rule's stance and the
+    model's own label (``hybrid``), the classifier only lets the model's overruled
+    "contradicts" stand (P(contradicts) >= t_c) or vetoes its "supports" (P < t_s)."""
+    ps, pc = entry[0], entry[1]
+    if len(entry) == 4:
+        base, model = entry[2], entry[3]
+        if base == "NEUTRAL" and model == "CONTRADICTS" and pc >= t_c:
+            return "CONTRADICTS"
+        if base == "SUPPORTS" and model == "SUPPORTS" and ps < t_s:
+            return "NEUTRAL"
+        return base
+    s_ok, c_ok = ps >= t_s, pc >= t_c
+    if s_ok and (not c_ok or ps >= pc):
+        return "SUPPORTS"
+    return "CONTRADICTS" if c_ok else "NEUTRAL"
+
+
 def _predict(
-    scored: Sequence[Sequence[tuple[float, float]]], t_s: float, t_c: float, pairs: bool
+    scored: Sequence[Sequence[Sequence[Any]]], t_s: float, t_c: float, pairs: bool
 ) -> list[str]:
-    out = []
-    for pairs_scores in scored:
-        stances = []
-        for ps, pc in pairs_scores:
-            s_ok, c_ok = ps >= t_s, pc >= t_c
-            stances.append(
-                "SUPPORTS"
-                if s_ok and (not c_ok or ps >= pc)
-                else "CONTRADICTS"
-                if c_ok
-                else "NEUTRAL"
-            )
-        out.append(verdict_of(stances, pairs))
-    return out
+    return [verdict_of([_pair_stance(e, t_s, t_c) for e in item], pairs) for item in scored]
 
 
 def _thresholds(scored, gold, idx, binary, pairs) -> tuple[float, float]:
@@ -206,8 +212,16 @@ def contradictions_precise(gold: Sequence[str], pred: Sequence[str]) -> bool:
     return not said or right / len(said) >= MIN_CONTRADICTION_PRECISION
 
 
-def _support_score(scored: Sequence[tuple[float, float]]) -> float | None:
-    return max(s for s, _ in scored) - max(c for _, c in scored) if scored else None
+def _support_score(scored: Sequence[Sequence[Any]]) -> float | None:
+    return max(e[0] for e in scored) - max(e[1] for e in scored) if scored else None
+
+
+def model_label(probs: Mapping[str, float] | None, weight: float) -> str:
+    """The model's own label under a weight on SUPPORTS (as ``chains.compare.judge``)."""
+    if not probs:
+        return "NEUTRAL"
+    weighted = {k: v * (weight if k == "SUPPORTS" else 1.0) for k, v in probs.items()}
+    return max(weighted, key=weighted.__getitem__)
 
 
 def classifier_cv(
@@ -219,8 +233,12 @@ def classifier_cv(
     features: Sequence[str] | None = None,
     extra: Rows | None = None,
     fit: Mapping[str, Any] | None = None,
+    base: Sequence[Sequence[Sequence[tuple[str, str]]]] | None = None,
 ) -> dict[str, Any]:
-    """Out-of-fold figures of the classifier fitted and thresholded on the other folds."""
+    """Out-of-fold figures of the classifier fitted and thresholded on the other folds.
+
+    ``base`` (per fold, item and passage: the shipped rule's stance and the model's
+    weighted label) makes it the ``hybrid``: the classifier as a gate on the rule."""
     features = features or SHIPPED_FEATURES
     fit = SHIPPED_FIT if fit is None else fit
     gold = [i.label for i in items]
@@ -229,13 +247,18 @@ def classifier_cv(
     support: dict[int, float | None] = {}
     oof: dict[int, list[tuple[float, float]]] = {}
     chosen = []
-    for test in folds:
+    for f, test in enumerate(folds):
         train = sorted(set(range(len(items))) - set(test))
         rows, y_s, y_c = training_rows([gold[i] for i in train], [records[i] for i in train])
         if extra:
             rows, y_s, y_c = rows + extra[0], y_s + extra[1], y_c + extra[2]
         clf = StanceClassifier(fit_classifier(rows, y_s, y_c, features, **fit))
-        scored = [_scores(clf, r) for r in records]
+        scored: list[list[tuple[Any, ...]]] = [list(_scores(clf, r)) for r in records]
+        if base is not None:
+            scored = [
+                [(*sc, *b) for sc, b in zip(item, base[f][i], strict=True)]
+                for i, item in enumerate(scored)
+            ]
         t_s, t_c = _thresholds(scored, gold, train, binary, pairs)
         chosen.append({"test_items": len(test), "supports": t_s, "contradicts": t_c})
         for i, p in zip(test, _predict([scored[i] for i in test], t_s, t_c, pairs), strict=True):
@@ -295,6 +318,23 @@ def cross_validate(
     }
     result["product_rule"] = product
     result["classifier"] = classifier_cv(items, records, folds, pairs=pairs, extra=extra)
+    base = [
+        [
+            list(
+                zip(
+                    rec["stances"],
+                    [
+                        model_label(p, w)
+                        for p in rec.get("probabilities") or [None] * len(rec["stances"])
+                    ],
+                    strict=True,
+                )
+            )
+            for rec in by_weight[w]
+        ]
+        for w in weights
+    ]
+    result["hybrid"] = classifier_cv(items, records, folds, pairs=pairs, extra=extra, base=base)
     keep = {"balanced_accuracy", "macro_f1", "false_contradiction_rate", "roc_auc"}
     result["ablations"] = {
         name: {
