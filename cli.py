@@ -126,9 +126,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from eval.command import render_text, run_eval
 
+    if bool(args.data) == bool(args.path):
+        raise CliError(f"eval {args.task}: give the data as PATH or as --data PATH (once)")
     result = run_eval(
         args.task,
-        data=args.data,
+        data=args.data or args.path,
         limit=args.limit,
         store=args.store,
         mode=args.mode,
@@ -140,6 +142,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         weight=args.weight,
         claims=args.claims,
         tune=args.tune,
+        case=args.case or (),
         use_cache=not args.no_cache,
         progress=not args.quiet,
     )
@@ -175,8 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_check)
 
     p = sub.add_parser("eval", help="score a stage on labelled data (see eval/)")
-    p.add_argument("task", choices=["verdicts", "retrieval", "checkworthiness"])
-    p.add_argument("--data", required=True, metavar="PATH", help="a dataset file or folder")
+    p.add_argument("task", choices=["verdicts", "retrieval", "checkworthiness", "cases"])
+    p.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="the data (cases: a case folder or a folder of them)",
+    )
+    p.add_argument("--data", metavar="PATH", help="a dataset file or folder (same as PATH)")
     p.add_argument("--limit", type=int, metavar="N", help="a seeded sample, stratified by label")
     p.add_argument("--store", metavar="DIR", help="verdicts end-to-end: the archive to use")
     p.add_argument("--format", choices=["text", "json"], default="text")
@@ -197,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         metavar="N",
         help="checkworthiness: choose the threshold on N other sentences",
+    )
+    p.add_argument(
+        "--case", action="append", metavar="NAME", help="cases: only this case folder (repeatable)"
     )
     p.add_argument("--no-cache", action="store_true", help="neither read nor write the cache")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")

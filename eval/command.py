@@ -1,7 +1,7 @@
-"""``cli.py eval verdicts|retrieval|checkworthiness``: dispatch and a readable table.
+"""``cli.py eval verdicts|retrieval|checkworthiness|cases``: dispatch and a readable table.
 
 ``run_eval`` takes the command's options as keywords, builds what the task needs (the
-chat model only for verdicts and check-worthiness) and returns the result dict that
+chat model only for verdicts, check-worthiness and cases) and returns the result dict that
 ``--format json`` prints; ``render_text`` is the default table.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 
 from settings import Settings
 
-TASKS = ("verdicts", "retrieval", "checkworthiness")
+TASKS = ("verdicts", "retrieval", "checkworthiness", "cases")
 
 
 def run_eval(
@@ -35,6 +35,7 @@ def run_eval(
     tune: int | None = None,
     cv: str | None = None,  # verdicts: "documents" adds cross-validated figures
     replay_only: bool = False,  # verdicts: never ask the model, only recorded answers
+    case: Sequence[str] = (),  # cases: only the case folders with these names
     use_cache: bool = True,
     progress: bool = True,
 ) -> dict[str, Any]:
@@ -66,11 +67,26 @@ def run_eval(
             use_cache=use_cache,
         )
     else:
+        if task == "cases":
+            from eval.cases import read_cases
+
+            read_cases(data)  # a broken case fails before any model is built
         if model is None:
             from chains.llm import make_chat_model
 
             model = make_chat_model(settings)
-        if task == "checkworthiness":
+        if task == "cases":
+            from eval.run_cases import run_cases
+
+            result = run_cases(
+                data,
+                model=model,
+                settings=settings,
+                only=case,
+                use_cache=use_cache,
+                progress=progress,
+            )
+        elif task == "checkworthiness":
             from eval.run_checkworthiness import run_checkworthiness
 
             result = run_checkworthiness(
@@ -132,7 +148,11 @@ def render_text(result: Mapping[str, Any]) -> str:
     width = max((len(k) for k in scalars), default=0) + 1
     lines = [f"{(k + ':').ljust(width)} {_fmt(v)}" for k, v in scalars.items()]
     for key, value in result.items():
-        if isinstance(value, list):
+        if isinstance(value, list) and value and isinstance(value[0], Mapping):
+            # rows (cases: one per expected sentence): the values, tab-separated
+            lines += ["", f"{key}:", "\t".join(value[0])]
+            lines += ["\t".join(_fmt(v) for v in row.values()) for row in value]
+        elif isinstance(value, list):
             lines += ["", f"{key}:", *(f"  {_fmt(v)}" for v in value)]
         elif isinstance(value, Mapping) and value:
             lines.append("")
