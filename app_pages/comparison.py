@@ -5,6 +5,7 @@ as its explanation, never as evidence."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING
 
 import streamlit as st
@@ -40,9 +41,12 @@ def describe_mismatch(m: Mismatch) -> str:
 # --- the comparison ------------------------------------------------------------------------------
 
 
-def _differences(sentence: str, evidence: list[Evidence]) -> tuple[list, list[list]]:
+def _differences(
+    sentence: str, evidence: list[Evidence], claim_date: dt.date | None
+) -> tuple[list, list[list]]:
     """Spans that differ: in the claim's sentence (against any passage), and in each
-    passage's sentence closest to the claim (one statement against one statement)."""
+    passage's sentence closest to the claim (one statement against one statement); dates
+    without a year read against the article's and each passage's date, as the checks do."""
     from chains.checks import closest_sentence
     from chains.differences import mark_differences
 
@@ -52,7 +56,9 @@ def _differences(sentence: str, evidence: list[Evidence]) -> tuple[list, list[li
         try:
             closest, _ = closest_sentence(sentence, e.text)
             offset = max(0, e.text.find(closest))
-            mine, theirs = mark_differences(sentence, closest)
+            mine, theirs = mark_differences(
+                sentence, closest, claim_date=claim_date, passage_date=e.published
+            )
             theirs = [
                 t.model_copy(update={"start": t.start + offset, "end": t.end + offset})
                 for t in theirs
@@ -116,7 +122,8 @@ def render_comparison(report: Report, n: int, claim: ClaimCheck, review: Review 
         st.info(NOT_IN_ARCHIVE_NOTE)
     s, e = sentence_at(report.article.text, claim.start, claim.end)
     sentence = report.article.text[s:e]
-    sentence_spans, passage_spans = _differences(sentence, claim.evidence)
+    claim_date = report.article.published or report.created.date()
+    sentence_spans, passage_spans = _differences(sentence, claim.evidence, claim_date)
     left, right = st.columns(2, gap="medium")
     with left:
         st.markdown("**The claim**")

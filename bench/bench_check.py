@@ -10,6 +10,10 @@ embedded model a check takes minutes.
 
     .venv/bin/python bench/bench_check.py
     .venv/bin/python bench/bench_check.py --article my.txt --store data/store --top-k 3
+    .venv/bin/python bench/bench_check.py --extract-only --article a.md --article b.md
+
+``--extract-only`` runs only claim extraction on each article (no archive needed) and
+prints its seconds, model calls, and tokens in and out in all and per claim.
 """
 
 from __future__ import annotations
@@ -80,6 +84,56 @@ def totals(stages: dict[str, dict[str, Any]]) -> dict[str, Any]:
     return {k: sum(s[k] for s in stages.values()) for k in keys}
 
 
+def per_claim(stats: dict[str, Any], claims: int) -> dict[str, float | None]:
+    return {
+        f"{k}_per_claim": (stats[k] / claims if claims else None)
+        for k in ("tokens_in", "tokens_out")
+    }
+
+
+def run_extract_only(args: argparse.Namespace) -> dict[str, Any]:
+    from chains.extract import extract_claims
+    from chains.llm import UsageCounter, make_chat_model, model_label
+    from settings import Settings
+
+    settings = Settings()
+    model = make_chat_model(settings)
+    load = getattr(model, "_load", None)
+    load_seconds, _ = timed(load) if callable(load) else (None, None)
+    result: dict[str, Any] = {"benchmark": "extract", "machine": _util.machine()}
+    result["model"] = {"label": model_label(model), "load_seconds": load_seconds}
+    result["min_checkworthiness"] = settings.min_checkworthiness
+    rows = []
+    for path in args.article:
+        article = read_article(path)
+        usage = UsageCounter()
+        seconds, (claims, _) = timed(
+            lambda a=article, u=usage: extract_claims(
+                a.text,
+                model,
+                threshold=settings.min_checkworthiness,
+                max_claims=settings.max_claims,
+                usage=u,
+                config={"callbacks": [u]},
+            )
+        )
+        stats = {"tokens_in": usage.tokens_in, "tokens_out": usage.tokens_out}
+        rows.append(
+            {"article": str(path), "seconds": seconds, "model_calls": usage.calls}
+            | stats
+            | {"claims": len(claims)}
+            | per_claim(stats, len(claims))
+        )
+        log(f"{path}: {len(claims)} claims in {seconds:.1f} s")
+    all_stats = {
+        k: sum(r[k] for r in rows)
+        for k in ("seconds", "model_calls", "tokens_in", "tokens_out", "claims")
+    }
+    result["articles"] = rows
+    result["total"] = all_stats | per_claim(all_stats, all_stats["claims"])
+    return result
+
+
 def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from chains.llm import make_chat_model, model_label
     from chains.pipeline import ReportCache, check_article
@@ -98,9 +152,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         overrides["collection"] = "bench"
     settings = Settings(**overrides)
 
-    article = read_article(args.article)
+    article = read_article(args.article[0])
     result["article"] = {
-        "path": str(args.article),
+        "path": str(args.article[0]),
         "title": article.title,
         "chars": len(article.text),
         "sha256": article.sha256[:16],
@@ -165,6 +219,7 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "stages": stages,
         "totals": totals(stages),
         "claims": len(first.claims),
+        "extract": per_claim(stages["extract"], len(first.claims)),
         "seconds_per_claim": first_seconds / len(first.claims) if first.claims else None,
         "verdicts": dict(sorted(verdicts.items())),
         "warnings": first.warnings,
@@ -191,12 +246,20 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--article", type=Path, default=DEFAULT_ARTICLE, metavar="PATH")
+    parser.add_argument(
+        "--article", type=Path, action="append", metavar="PATH", help="default: the demo article"
+    )
+    parser.add_argument("--extract-only", action="store_true", help="only claim extraction")
     parser.add_argument("--store", metavar="DIR", help="an existing store (nothing is ingested)")
     parser.add_argument("--top-k", type=int, metavar="N", help="passages per claim")
     args = parser.parse_args()
-    if not args.article.is_file():
-        parser.error(f"--article {args.article}: no such file")
+    args.article = args.article or [DEFAULT_ARTICLE]
+    for path in args.article:
+        if not path.is_file():
+            parser.error(f"--article {path}: no such file")
+    if args.extract_only:
+        _util.emit(run_extract_only(args))
+        return
     if args.store and not Path(args.store).is_dir():
         parser.error(f"--store {args.store}: no such folder")
 

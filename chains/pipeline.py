@@ -80,10 +80,16 @@ class ReportCache:
 
 
 def cache_key(
-    article: Article, model: str, prompts: Prompts, settings: Settings, archive_size: int
+    article: Article,
+    model: str,
+    prompts: Prompts,
+    settings: Settings,
+    archive_size: int,
+    claim_date: dt.date | None = None,
 ) -> str:
     parts = {
         "article": article.sha256,
+        "claim_date": str(claim_date),  # year-less dates of an undated article read against it
         "model": model,
         "prompts": prompts.version,
         "top_k": settings.top_k,
@@ -134,7 +140,9 @@ def check_article(
     prompts = prompts or Prompts()
     notify = progress or (lambda _p: None)
     label = model_label(model)
-    key = cache_key(article, label, prompts, settings, store.count()) if cache else ""
+    # An undated article's year-less and relative dates are read against the check's day.
+    claim_date = article.published or dt.datetime.now(dt.UTC).date()
+    key = cache_key(article, label, prompts, settings, store.count(), claim_date) if cache else ""
     if cache and (hit := cache.get(key)):
         notify(Progress("done", 1, 1, "from the cache"))
         return hit.model_copy(update={"cached": True})
@@ -196,7 +204,7 @@ def check_article(
             prompt=prompts.judge,
             usage=usage,
             config={"callbacks": [usage]},
-            claim_date=article.published or dt.date.today(),  # year-less dates read against it
+            claim_date=claim_date,
         )
         _record(report.stages["compare"], started, usage)
         checked = check_claim(claim, evidence)
