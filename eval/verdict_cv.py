@@ -21,22 +21,18 @@ false-contradiction rate on the training items at or under ``MAX_FALSE_CONTRADIC
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from langchain_core.messages import AIMessage, HumanMessage
 
-from chains import compare
-from chains.pipeline import Prompts
 from chains.stance_classifier import FEATURES, StanceClassifier
 from eval import metrics
 from eval.datasets import NOT_SUPPORTED, VerdictItem
 from eval.fit_stance import SHIPPED_FEATURES, SHIPPED_FIT, fit_classifier, training_rows
 from eval.harness import stable_hash
+from eval.verdict_rules import model_label, predict, product_records
 from eval.verdict_scoring import score_verdicts
-from vectorstore.models import Passage
 
 WEIGHTS = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)
 # 0.0: always, 1.01: never
@@ -51,7 +47,6 @@ ABLATIONS = (
     ("checks_only", CHECK_FEATURES, {"c": 0.1, "balanced": True}),
     ("all_features", FEATURES, {"c": 0.1, "balanced": True}),
 )
-STANCE_VERDICT = dict(SUPPORTS="SUPPORTED", CONTRADICTS="CONTRADICTED", NEUTRAL="NOT_ENOUGH_INFO")
 
 Rows = tuple[list[Mapping[str, float]], list[int], list[int]]
 
@@ -87,64 +82,6 @@ def objective(gold: Sequence[str], pred: Sequence[str], binary: bool) -> float:
     return metrics.macro_f1(gold, pred)
 
 
-def verdict_of(stances: Sequence[str], pairs: bool) -> str:
-    """``chains.compare.aggregate``'s rule on stance names (no Evidence objects: the
-    threshold grid calls this tens of thousands of times)."""
-    if pairs:
-        return STANCE_VERDICT[stances[0]] if stances else "NOT_ENOUGH_INFO"
-    if not stances:
-        return "NOT_IN_ARCHIVE"
-    s, c = "SUPPORTS" in stances, "CONTRADICTS" in stances
-    return "MIXED" if s and c else "CONTRADICTED" if c else "SUPPORTED" if s else "NOT_ENOUGH_INFO"
-
-
-class _Recorded:
-    """A stand-in judge answering from a record's label probabilities only."""
-
-    def __init__(self, record: Mapping[str, Any]) -> None:
-        texts = [p["text"] for p in record.get("passages", [])]
-        self.answers = list(zip(texts, record.get("probabilities") or [], strict=False))
-
-    def label_probabilities(self, messages: Sequence[Any], labels: Sequence[str]):
-        asked = str([m for m in messages if isinstance(m, HumanMessage)][-1].content)
-        for text, probs in self.answers:
-            if probs and text in asked:
-                return dict(probs), 0
-        raise LookupError("no recorded answer for this pair")
-
-    def invoke(self, *args: Any, **kwargs: Any) -> AIMessage:
-        return AIMessage(content="")
-
-
-@contextmanager
-def supports_weight(weight: float) -> Iterator[None]:
-    """``chains.compare.LABEL_WEIGHTS["SUPPORTS"]`` set to ``weight`` for a while."""
-    weights = compare.LABEL_WEIGHTS
-    old = weights["SUPPORTS"]
-    weights["SUPPORTS"] = weight
-    try:
-        yield
-    finally:
-        weights["SUPPORTS"] = old
-
-
-def product_records(
-    items: Sequence[VerdictItem], records: Sequence[Mapping[str, Any]], weight: float, pairs: bool
-) -> list[dict[str, Any]]:
-    """The shipped rule's records with another weight on SUPPORTS, replayed."""
-    from eval.run_verdicts import judge_item
-
-    prompts = Prompts()
-    out = []
-    with supports_weight(weight):
-        for item, record in zip(items, records, strict=True):
-            passages = [Passage.model_validate(p) for p in record.get("passages", [])]
-            out.append(
-                judge_item(_Recorded(record), item, passages, prompts=prompts, pairs=pairs)  # type: ignore[arg-type]
-            )
-    return out
-
-
 def _choose(
     candidates: Mapping[Any, Sequence[str]], gold: Sequence[str], train: Sequence[int], binary: bool
 ) -> Any:
@@ -163,33 +100,9 @@ def _scores(clf: StanceClassifier, record: Mapping[str, Any]) -> list[tuple[floa
     ]
 
 
-def _pair_stance(entry: Sequence[Any], t_s: float, t_c: float) -> str:
-    """The classifier's stance for one pair; with the shipped rule's stance and the
-    model's own label (``hybrid``), the classifier only lets the model's overruled
-    "contradicts" stand (P(contradicts) >= t_c) or vetoes its "supports" (P < t_s)."""
-    ps, pc = entry[0], entry[1]
-    if len(entry) == 4:
-        base, model = entry[2], entry[3]
-        if base == "NEUTRAL" and model == "CONTRADICTS" and pc >= t_c:
-            return "CONTRADICTS"
-        if base == "SUPPORTS" and model == "SUPPORTS" and ps < t_s:
-            return "NEUTRAL"
-        return base
-    s_ok, c_ok = ps >= t_s, pc >= t_c
-    if s_ok and (not c_ok or ps >= pc):
-        return "SUPPORTS"
-    return "CONTRADICTS" if c_ok else "NEUTRAL"
-
-
-def _predict(
-    scored: Sequence[Sequence[Sequence[Any]]], t_s: float, t_c: float, pairs: bool
-) -> list[str]:
-    return [verdict_of([_pair_stance(e, t_s, t_c) for e in item], pairs) for item in scored]
-
-
 def _thresholds(scored, gold, idx, binary, pairs) -> tuple[float, float]:
     grid = {
-        (ts, tc): _predict([scored[i] for i in idx], ts, tc, pairs)
+        (ts, tc): predict([scored[i] for i in idx], ts, tc, pairs)
         for ts in THRESHOLDS
         for tc in THRESHOLDS
     }
@@ -214,14 +127,6 @@ def contradictions_precise(gold: Sequence[str], pred: Sequence[str]) -> bool:
 
 def _support_score(scored: Sequence[Sequence[Any]]) -> float | None:
     return max(e[0] for e in scored) - max(e[1] for e in scored) if scored else None
-
-
-def model_label(probs: Mapping[str, float] | None, weight: float) -> str:
-    """The model's own label under a weight on SUPPORTS (as ``chains.compare.judge``)."""
-    if not probs:
-        return "NEUTRAL"
-    weighted = {k: v * (weight if k == "SUPPORTS" else 1.0) for k, v in probs.items()}
-    return max(weighted, key=weighted.__getitem__)
 
 
 def classifier_cv(
@@ -261,7 +166,7 @@ def classifier_cv(
             ]
         t_s, t_c = _thresholds(scored, gold, train, binary, pairs)
         chosen.append({"test_items": len(test), "supports": t_s, "contradicts": t_c})
-        for i, p in zip(test, _predict([scored[i] for i in test], t_s, t_c, pairs), strict=True):
+        for i, p in zip(test, predict([scored[i] for i in test], t_s, t_c, pairs), strict=True):
             held[i], support[i], oof[i] = p, _support_score(scored[i]), scored[i]
     order = range(len(items))
     report = score_verdicts(
@@ -367,6 +272,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store")
     parser.add_argument("--distractors", action="append", default=[])
     parser.add_argument("--replay-only", action="store_true", help="never ask the model")
+    parser.add_argument(
+        "--extra",
+        action="append",
+        default=[],
+        help="PATH[:VIEW[:LIMIT]] of another file whose pairs join every training fold",
+    )
     parser.add_argument("--format", default="text", choices=["text", "json"])
     args = parser.parse_args(argv)
     result = run_eval(
@@ -377,10 +288,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         mode=args.mode,
         store=args.store,
         distractors=args.distractors,
-        cv="documents",
+        cv=None if args.extra else "documents",
         replay_only=args.replay_only,
         progress=False,
     )
+    if args.extra:  # recorded answers of other files, given mode (eval.fit_stance)
+        from chains.llm import make_chat_model
+        from eval.fit_stance import _records
+        from eval.run_verdicts import VerdictOptions, verdict_records
+        from settings import Settings
+
+        rows: Rows = ([], [], [])
+        for spec in args.extra:
+            *_, extra_items, extra_records = _records(spec)
+            found = training_rows([i.label for i in extra_items], extra_records)
+            rows = (rows[0] + found[0], rows[1] + found[1], rows[2] + found[2])
+        settings = Settings()
+        options = VerdictOptions(
+            mode=result["mode"],
+            view=args.view,
+            limit=args.limit,
+            distractors=tuple(args.distractors),
+            store_dir=Path(args.store) if args.store and result["mode"] == "end-to-end" else None,
+            replay_only=True,
+        )
+        items, records = verdict_records(
+            args.data, model=make_chat_model(settings), settings=settings, options=options
+        )
+        result["cv"] = cross_validate(items, records, pairs=args.view == "pairs", extra=rows)
+        result["cv"]["extra"] = list(args.extra)
     if args.format == "json":
         json.dump(result, sys.stdout, indent=1)
         print()

@@ -392,7 +392,7 @@ class UnsureJudge(LabelModel):
 
 def test_weight_on_supports_changes_the_replayed_verdicts(settings, embeddings) -> None:
     from chains import compare
-    from eval.verdict_cv import product_records
+    from eval.verdict_rules import product_records
 
     summedits(UnsureJudge(responses=[]), settings, embeddings)
     items = read_verdicts(SUMMEDITS)
@@ -405,3 +405,26 @@ def test_weight_on_supports_changes_the_replayed_verdicts(settings, embeddings) 
     assert [r["verdict"] for r in high].count("SUPPORTED") > [r["verdict"] for r in low].count(
         "SUPPORTED"
     )
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ((0.9, 0.1), "SUPPORTS"),  # the classifier alone, thresholds 0.6 / 0.7
+        ((0.65, 0.8), "CONTRADICTS"),  # both pass: the likelier
+        ((0.5, 0.5), "NEUTRAL"),
+        # hybrid: the rule's stance stands unless the classifier gates it
+        ((0.1, 0.9, "NEUTRAL", "CONTRADICTS"), "CONTRADICTS"),  # overruled, but calibrated
+        ((0.1, 0.6, "NEUTRAL", "CONTRADICTS"), "NEUTRAL"),  # overruled and unsure
+        ((0.1, 0.9, "NEUTRAL", "NEUTRAL"), "NEUTRAL"),  # the model never said contradicts
+        ((0.5, 0.1, "SUPPORTS", "SUPPORTS"), "NEUTRAL"),  # the model's support vetoed
+        ((0.5, 0.1, "SUPPORTS", "CONTRADICTS"), "SUPPORTS"),  # the checks' support stays
+        ((0.9, 0.1, "CONTRADICTS", "SUPPORTS"), "CONTRADICTS"),  # a named difference stays
+    ],
+)
+def test_classifier_alone_and_as_a_gate(entry, expected) -> None:
+    from eval.verdict_rules import pair_stance, verdict_of
+
+    assert pair_stance(entry, 0.6, 0.7) == expected
+    assert verdict_of(["SUPPORTS", "CONTRADICTS"], pairs=False) == "MIXED"
+    assert verdict_of([], pairs=False) == "NOT_IN_ARCHIVE"
