@@ -151,7 +151,9 @@ def _records(spec: str) -> tuple[Path, str, int | None, list[Any], list[dict[str
 def _summary(result: Mapping[str, Any]) -> dict[str, Any]:
     keys = ("balanced_accuracy", "macro_f1", "false_contradiction_rate", "roc_auc")
     parts = {
-        part: result[part] for part in ("product_rule", "classifier", "hybrid") if part in result
+        part: result[part]
+        for part in ("product_rule", "classifier", "hybrid", "hybrid_fixed", "hybrid_supports_veto")
+        if part in result
     }
     parts |= result.get("ablations", {})
     summary = {part: {k: r.get(k) for k in keys if k in r} for part, r in parts.items()}
@@ -189,7 +191,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pairs": len(per_file[n][0]),
             }
         )
-        result = cross_validate(items, records, pairs=view == "pairs", extra=extra)
+        fixed = thresholds.get("contradicts") if n else None  # the first file's choice
+        result = cross_validate(
+            items, records, pairs=view == "pairs", extra=extra, fixed_contradiction=fixed
+        )
         cv[path.name] = result
         if n == 0:  # the rule with the classifier as its gate, as chains.compare uses it
             thresholds = result["hybrid"]["thresholds_out_of_fold"]

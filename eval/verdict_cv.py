@@ -11,8 +11,12 @@ label probabilities, the checks' features, the passages), without the model:
 * ``classifier``: the stance classifier (``chains.stance_classifier``) fitted per fold
   on the training documents' pairs (``eval.fit_stance``, plus any ``extra`` pairs from
   other files), with its two thresholds chosen there too.
-* ``ablations``: the classifier on the model's probabilities only, and on the checks
-  and cosine only.
+* ``hybrid``: the shipped rule, where a "contradicts" of the model that the rule
+  overruled stands when the classifier's P(contradicts) reaches a threshold (what
+  ``chains.compare``'s ``contradiction_threshold`` does); ``hybrid_supports_veto`` also
+  turns the model's "supports" into NEUTRAL under a P(supports) threshold.
+* ``ablations``: the classifier on the model's probabilities only, on the checks and
+  cosine only, and on every feature.
 
 Choices maximise balanced accuracy (two-way data) or macro-F1 (three-way), keeping the
 false-contradiction rate on the training items at or under ``MAX_FALSE_CONTRADICTIONS``
@@ -100,10 +104,10 @@ def _scores(clf: StanceClassifier, record: Mapping[str, Any]) -> list[tuple[floa
     ]
 
 
-def _thresholds(scored, gold, idx, binary, pairs) -> tuple[float, float]:
+def _thresholds(scored, gold, idx, binary, pairs, veto=True) -> tuple[float, float]:
     grid = {
         (ts, tc): predict([scored[i] for i in idx], ts, tc, pairs)
-        for ts in THRESHOLDS
+        for ts in (THRESHOLDS if veto else (0.0,))
         for tc in THRESHOLDS
     }
     sub_gold = [gold[i] for i in idx]
@@ -139,6 +143,8 @@ def classifier_cv(
     extra: Rows | None = None,
     fit: Mapping[str, Any] | None = None,
     base: Sequence[Sequence[Sequence[tuple[str, str]]]] | None = None,
+    veto: bool = True,
+    fixed: tuple[float, float] | None = None,
 ) -> dict[str, Any]:
     """Out-of-fold figures of the classifier fitted and thresholded on the other folds.
 
@@ -164,7 +170,7 @@ def classifier_cv(
                 [(*sc, *b) for sc, b in zip(item, base[f][i], strict=True)]
                 for i, item in enumerate(scored)
             ]
-        t_s, t_c = _thresholds(scored, gold, train, binary, pairs)
+        t_s, t_c = fixed or _thresholds(scored, gold, train, binary, pairs, veto)
         chosen.append({"test_items": len(test), "supports": t_s, "contradicts": t_c})
         for i, p in zip(test, predict([scored[i] for i in test], t_s, t_c, pairs), strict=True):
             held[i], support[i], oof[i] = p, _support_score(scored[i]), scored[i]
@@ -179,7 +185,7 @@ def classifier_cv(
     }
     report["thresholds_per_fold"] = chosen
     # One pair of thresholds for the shipped file: chosen on all out-of-fold scores.
-    t_s, t_c = _thresholds([oof[i] for i in order], gold, list(order), binary, pairs)
+    t_s, t_c = _thresholds([oof[i] for i in order], gold, list(order), binary, pairs, veto)
     report["thresholds_out_of_fold"] = {"supports": t_s, "contradicts": t_c}
     return report
 
@@ -191,6 +197,7 @@ def cross_validate(
     how: str = "documents",
     pairs: bool = False,
     extra: Rows | None = None,
+    fixed_contradiction: float | None = None,
 ) -> dict[str, Any]:
     """Figures on held-out documents for the shipped rule and for the classifier."""
     if how != "documents":
@@ -239,7 +246,24 @@ def cross_validate(
         ]
         for w in weights
     ]
-    result["hybrid"] = classifier_cv(items, records, folds, pairs=pairs, extra=extra, base=base)
+    # As chains.compare gates the model's "contradicts" (contradiction_threshold) ...
+    result["hybrid"] = classifier_cv(
+        items, records, folds, pairs=pairs, extra=extra, base=base, veto=False
+    )
+    if fixed_contradiction is not None:  # a threshold chosen on other data
+        result["hybrid_fixed"] = classifier_cv(
+            items,
+            records,
+            folds,
+            pairs=pairs,
+            extra=extra,
+            base=base,
+            fixed=(0.0, fixed_contradiction),
+        )
+    # ... and if it also vetoed the model's "supports" under a threshold.
+    result["hybrid_supports_veto"] = classifier_cv(
+        items, records, folds, pairs=pairs, extra=extra, base=base
+    )
     keep = {"balanced_accuracy", "macro_f1", "false_contradiction_rate", "roc_auc"}
     result["ablations"] = {
         name: {
