@@ -18,7 +18,7 @@ import pytest
 
 import cli
 from chains.models import ArticleInfo, ClaimCheck, Evidence, Mismatch, Report, Stance, Verdict
-from eval.cases import CaseError, find_cases, read_case
+from eval.cases import CaseError, find_cases, read_case, read_cases
 from eval.command import render_text, run_eval
 from eval.run_cases import NOT_FOUND, match, run_cases, score
 from settings import PROJECT_ROOT, Settings
@@ -313,3 +313,26 @@ def test_cli_eval_cases_errors_are_one_line(tmp_path) -> None:
         assert out.returncode == 2 and out.stdout == ""
         lines = out.stderr.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], lines
+
+
+def test_the_projects_cases_are_readable() -> None:
+    cases = read_cases(PROJECT_ROOT / "data" / "cases")
+    assert len(cases) >= 4
+    claims = [e for c in cases for e in c.expected if e.is_claim]
+    assert len(claims) >= 40
+    assert sum(not e.is_claim for c in cases for e in c.expected) >= 4
+    verdicts = {e.verdict for e in claims}
+    assert verdicts == {"SUPPORTED", "CONTRADICTED", "MIXED", "NOT_ENOUGH_INFO", "NOT_IN_ARCHIVE"}
+    differences = {e.difference for e in claims if e.verdict == "CONTRADICTED"}
+    assert differences == {"number", "date", "name", "negation", "opposite", "status"}
+    kinds = {e.kind for e in claims}
+    assert {
+        "verbatim",
+        "paraphrase",
+        "year-less date",
+        "forward-looking",
+        "written number",
+    } <= kinds
+    for c in cases:  # every archive holds articles no expected sentence relies on
+        cited = {f for e in c.expected for f in e.archive}
+        assert len({p.name for p in c.archive} - cited) >= 2, c.name
