@@ -36,9 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, HumanMessage
 
-from chains.compare import LABELS, aggregate, judge_passages
+from chains.compare import aggregate, judge_passages
 from chains.llm import model_label
 from chains.models import Claim, Stance
 from chains.pipeline import Prompts
@@ -55,6 +54,7 @@ from eval.harness import (
     rounded,
 )
 from eval.verdict_evidence import Similarity, given_passages, maybe_archive, own_articles
+from eval.verdict_replay import ProbabilityRecorder, Replay, ask_probabilities, recorded_answers
 from eval.verdict_scoring import score_verdicts
 from settings import Settings
 from vectorstore.embeddings import MiniLMEmbeddings
@@ -89,92 +89,6 @@ class VerdictOptions:
     cv: str | None = None  # "documents": cross-validated figures (eval.verdict_cv)
 
 
-class _ProbabilityRecorder:
-    """The chat model as is, noting the label probabilities it gives (for ROC-AUC).
-
-    With label probabilities, ``chains.compare.judge`` calls ``invoke`` only to write
-    the reason, which no figure uses: unless ``reasons`` is set it is skipped (an
-    empty reason), which halves the time of a judgement and changes no label.
-    """
-
-    def __init__(self, model: BaseChatModel, *, reasons: bool = False) -> None:
-        self._model = model
-        self._reasons = reasons
-        self.seen: list[tuple[str, dict[str, float]]] = []  # (question, probabilities)
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._model, name)  # AttributeError when the model has none
-        if name == "invoke" and not self._reasons and hasattr(self._model, "label_probabilities"):
-            return lambda *args, **kwargs: AIMessage(content="")
-        if name != "label_probabilities":
-            return attr
-
-        def label_probabilities(messages, labels):
-            probs, evaluated = attr(messages, labels)
-            asked = [m for m in messages if isinstance(m, HumanMessage)][-1:]
-            self.seen.append((str(asked[0].content) if asked else "", dict(probs)))
-            return probs, evaluated
-
-        return label_probabilities
-
-
-class _Replay:
-    """The chat model, but label questions about a passage whose answer an earlier run
-    recorded are answered from that record (see ``earlier_records``): a change to the
-    checks or the decision rule is rescored without asking the model again."""
-
-    def __init__(
-        self,
-        model: BaseChatModel,
-        recorded: list[tuple[str, dict[str, float]]],
-        *,
-        only: bool = False,
-    ):
-        self._model = model
-        self._recorded = recorded
-        self._only = only
-        self.replayed = 0
-
-    def __getattr__(self, name: str) -> Any:
-        attr = getattr(self._model, name)
-        if name != "label_probabilities":
-            return attr
-
-        def label_probabilities(messages, labels):
-            asked = [m for m in messages if isinstance(m, HumanMessage)][-1:]
-            question = str(asked[0].content) if asked else ""
-            for text, probs in self._recorded:
-                if text in question and set(probs) == set(labels):
-                    self.replayed += 1
-                    return dict(probs), 0
-            if self._only:
-                raise LookupError(
-                    "replay only: no recorded answer for a pair; run without replay first"
-                )
-            return attr(messages, labels)
-
-        return label_probabilities
-
-
-def recorded_answers(
-    passages: Sequence[Passage], record: dict[str, Any] | None
-) -> list[tuple[str, dict[str, float]]]:
-    """(passage text, label probabilities) an earlier record holds for these passages."""
-    probs = (record or {}).get("probabilities") or []
-    if len(probs) != len(passages):
-        return []
-    return [(p.text, pr) for p, pr in zip(passages, probs, strict=True) if pr]
-
-
-def _ask_probabilities(
-    recorder: _ProbabilityRecorder, claim: str, passage: str, prompts: Prompts
-) -> dict[str, float]:
-    """The model's raw label probabilities for one pair, asked as ``chains.compare.judge`` does."""
-    messages = prompts.judge.render(claim=claim, passage=passage)
-    probs, _ = recorder.label_probabilities([*messages, AIMessage(content='{"label": "')], LABELS)
-    return dict(probs)
-
-
 def judge_item(
     model: BaseChatModel,
     item: VerdictItem,
@@ -185,7 +99,7 @@ def judge_item(
     reasons: bool = False,
 ) -> dict[str, Any]:
     """Judge one item the product's way; the record that the cache keeps."""
-    recorder = _ProbabilityRecorder(model, reasons=reasons)
+    recorder = ProbabilityRecorder(model, reasons=reasons)
     claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=len(item.claim))
     started = time.perf_counter()
     evidence = judge_passages(recorder, claim, passages, prompt=prompts.judge)  # type: ignore[arg-type]
@@ -200,7 +114,7 @@ def judge_item(
         # Passages the checks decided were not asked: ask anyway, so the stance classifier
         # has the model's view of every pair and a replay survives changes to the checks.
         probs = [
-            pr or _ask_probabilities(recorder, claim.text, p.text, prompts)
+            pr or ask_probabilities(recorder, claim.text, p.text, prompts)
             for pr, p in zip(probs, passages, strict=True)
         ]
     support = None
@@ -307,7 +221,7 @@ def run_verdicts(
                 passages = given_passages(
                     item, similarity, chunk_chars=settings.chunk_chars, top=options.passages
                 )
-            replay = _Replay(
+            replay = Replay(
                 model, recorded_answers(passages, earlier.get(item.id)), only=options.replay_only
             )
             record = judge_item(
