@@ -86,6 +86,7 @@ class VerdictOptions:
     store_dir: Path | None = None  # end-to-end: keep the archive here
     limit: int | None = None
     replay_only: bool = False  # never ask the model: an answer no earlier run recorded fails
+    partial: bool = False  # with replay_only: leave such items out of the figures instead
     cv: str | None = None  # "documents": cross-validated figures (eval.verdict_cv)
 
 
@@ -201,6 +202,7 @@ def run_verdicts(
     todo = [item for item in items if item.id not in cache]
     earlier = earlier_records(folder, "verdicts", config) if todo else {}
     replayed = 0
+    unrecorded: list[str] = []
     with maybe_archive(
         end_to_end and bool(todo),
         all_items,
@@ -224,14 +226,20 @@ def run_verdicts(
             replay = Replay(
                 model, recorded_answers(passages, earlier.get(item.id)), only=options.replay_only
             )
-            record = judge_item(
-                replay,  # type: ignore[arg-type]
-                item,
-                passages,
-                prompts=prompts,
-                pairs=options.view == "pairs",
-                reasons=options.reasons,
-            )
+            try:
+                record = judge_item(
+                    replay,  # type: ignore[arg-type]
+                    item,
+                    passages,
+                    prompts=prompts,
+                    pairs=options.view == "pairs",
+                    reasons=options.reasons,
+                )
+            except LookupError:
+                if not options.partial:
+                    raise
+                unrecorded.append(item.id)  # figures on the items an earlier run recorded
+                continue
             replayed += replay.replayed
             if store is not None:
                 record["evidence_found"] = bool(own_articles(item) & set(record["articles"]))
@@ -248,6 +256,9 @@ def run_verdicts(
     )
     result["view"] = options.view
     result["reasons"] = options.reasons
+    if unrecorded:  # replay_only with partial: left out, and said so
+        result["unrecorded_left_out"] = len(unrecorded)
+        items = [item for item in items if item.id not in set(unrecorded)]
     records = [cache.get(item.id) or {} for item in items]
     if _sink is not None:
         _sink.append((items, records))

@@ -280,13 +280,18 @@ def cross_validate(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m eval.verdict_cv --data PATH [--view pairs] [--limit N] [--mode end-to-end
-    --store DIR --distractors PATH] [--replay-only]``: the verdict figures with ``cv``."""
+    --store DIR --distractors PATH] [--replay-only] [--extra PATH[:VIEW[:LIMIT]]]``: the
+    verdict figures of ``cli.py eval verdicts`` plus ``cv``."""
     import argparse
     import json
     import sys
     from pathlib import Path
 
-    from eval.command import render_text, run_eval
+    from chains.llm import make_chat_model
+    from eval.command import render_text
+    from eval.fit_stance import _records
+    from eval.run_verdicts import VerdictOptions, run_verdicts
+    from settings import Settings
 
     parser = argparse.ArgumentParser(prog="python -m eval.verdict_cv", description=__doc__)
     parser.add_argument("--data", required=True)
@@ -295,7 +300,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--mode", choices=["given", "end-to-end"])
     parser.add_argument("--store")
     parser.add_argument("--distractors", action="append", default=[])
-    parser.add_argument("--replay-only", action="store_true", help="never ask the model")
+    parser.add_argument(
+        "--replay-only",
+        action="store_true",
+        help="never ask the model; items no earlier run recorded are left out (and counted)",
+    )
     parser.add_argument(
         "--extra",
         action="append",
@@ -304,49 +313,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--format", default="text", choices=["text", "json"])
     args = parser.parse_args(argv)
-    result = run_eval(
-        "verdicts",
-        data=Path(args.data),
-        limit=args.limit,
+    mode = args.mode or ("end-to-end" if args.store or args.distractors else "given")
+    settings = Settings()
+    options = VerdictOptions(
+        mode=mode,
         view=args.view,
-        mode=args.mode,
-        store=args.store,
-        distractors=args.distractors,
-        cv=None if args.extra else "documents",
+        limit=args.limit,
+        distractors=tuple(args.distractors),
+        store_dir=Path(args.store) if args.store and mode == "end-to-end" else None,
         replay_only=args.replay_only,
-        progress=False,
+        partial=args.replay_only,
     )
-    if args.extra:  # recorded answers of other files, given mode (eval.fit_stance)
-        from chains.llm import make_chat_model
-        from eval.fit_stance import _records
-        from eval.run_verdicts import VerdictOptions, verdict_records
-        from settings import Settings
-
-        rows: Rows = ([], [], [])
-        for spec in args.extra:
-            *_, extra_items, extra_records = _records(spec)
-            found = training_rows([i.label for i in extra_items], extra_records)
-            rows = (rows[0] + found[0], rows[1] + found[1], rows[2] + found[2])
-        settings = Settings()
-        options = VerdictOptions(
-            mode=result["mode"],
-            view=args.view,
-            limit=args.limit,
-            distractors=tuple(args.distractors),
-            store_dir=Path(args.store) if args.store and result["mode"] == "end-to-end" else None,
-            replay_only=True,
-        )
-        items, records = verdict_records(
-            args.data, model=make_chat_model(settings), settings=settings, options=options
-        )
-        result["cv"] = cross_validate(items, records, pairs=args.view == "pairs", extra=rows)
-        result["cv"]["extra"] = list(args.extra)
+    sink: list[Any] = []
+    result = run_verdicts(
+        args.data,
+        model=make_chat_model(settings),  # loaded only if an answer is not recorded
+        settings=settings,
+        options=options,
+        progress=False,
+        _sink=sink,
+    )
+    items, records = sink[0]
+    rows: Rows = ([], [], [])
+    for spec in args.extra:  # recorded answers of other files, given mode
+        *_, extra_items, extra_records = _records(spec)
+        found = training_rows([i.label for i in extra_items], extra_records)
+        rows = (rows[0] + found[0], rows[1] + found[1], rows[2] + found[2])
+    result["cv"] = cross_validate(
+        items, records, pairs=args.view == "pairs", extra=rows if args.extra else None
+    )
+    result["cv"]["extra"] = list(args.extra)
     if args.format == "json":
         json.dump(result, sys.stdout, indent=1)
         print()
     else:
         sys.stdout.write(render_text({k: v for k, v in result.items() if k != "cv"}))
-        sys.stdout.write(json.dumps(result.get("cv"), indent=1) + "\n")
+        sys.stdout.write(json.dumps(result["cv"], indent=1) + "\n")
     return 0
 
 

@@ -428,3 +428,11 @@ def test_classifier_alone_and_as_a_gate(entry, expected) -> None:
     assert pair_stance(entry, 0.6, 0.7) == expected
     assert verdict_of(["SUPPORTS", "CONTRADICTS"], pairs=False) == "MIXED"
     assert verdict_of([], pairs=False) == "NOT_IN_ARCHIVE"
+
+
+def test_partial_replay_scores_only_what_was_recorded(settings, embeddings) -> None:
+    summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings, limit=2)
+    silent = RuleJudge()
+    result = summedits(silent, settings, embeddings, replay_only=True, partial=True)
+    assert silent.calls == []
+    assert result["n"] == 2 and result["unrecorded_left_out"] == 1
