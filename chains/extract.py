@@ -2,8 +2,9 @@
 
 The article is split once (`vectorstore.sentences`); each sentence is a candidate
 whose quote is the sentence itself, located by offsets and never retyped. A
-forward-looking sentence is a prediction, left out, unless it carries a past fact
-("X, who was first elected in 2019, will seek ..."): then that clause is the claim.
+forward-looking sentence counts for the past fact it carries ("X, who was first
+elected in 2019, will seek ..." gives that clause); without one it is a prediction or
+an opinion, left out, unless it holds a figure (an attributed estimate is checkable).
 Each candidate's check-worthiness is the probability of YES to a short question about
 that candidate alone (`chains.checkworthy`), so nothing one sentence says can change
 what is found elsewhere: an instruction in the article is one more sentence, scored
@@ -34,6 +35,7 @@ _FORWARD = re.compile(
     r"\b(will|would|could|might|should|may|expects?|expected to|plans? to|hopes? to|"
     r"intends? to|is set to|are set to|likely|believes?)\b"
 )
+_FIGURE = re.compile(r"\d")
 _OPINION = re.compile(r"(?i:\b(i|we) (think|believe|feel)\b|\bin my view\b)")
 # "X, who was first elected in 2019, will ..." / "X, which opened in 2010, will ..."
 _RELATIVE = re.compile(r"(?P<subject>[^,]{3,80}?), (?:who|which) (?P<fact>[^,]{5,200}?),\s")
@@ -96,7 +98,11 @@ def candidates(text: str) -> tuple[list[Candidate], int]:
             fact = past_fact(quote)
             if fact is not None:
                 found.append(Candidate(start + fact[0], start + fact[1], " ".join(fact[2].split())))
-            continue
+                continue
+            if not _FIGURE.search(quote):
+                continue  # a prediction or an opinion alone
+            # With a figure it may be an attributed fact ("the budget office says 20 million
+            # will lose cover"): the model judges it like any sentence.
         found.append(Candidate(start, end, " ".join(quote.split())))
     return found, too_long
 

@@ -37,6 +37,7 @@ from eval.datasets import (
     read_clef_retrieval,
     read_verdicts,
 )
+from vectorstore.lexical import STOPWORDS
 
 # ------------------------------------------------------------------ verdicts
 
@@ -60,11 +61,8 @@ def predict_majority(
 
 # ----------------------------------------------------------------- retrieval
 
-_STOPWORD_TEXT = (
-    "a an and are as at be by for from has have he her his i in is it its of on or our she that "
-    "the their they this to was we were will with you your pic twitter com https http www"
-)
-_STOPWORDS = frozenset(_STOPWORD_TEXT.split())
+# The archive's BM25 stop words plus the tweets' own noise (CLEF queries are tweets).
+_STOPWORDS = STOPWORDS | {"pic", "twitter", "com", "https", "http", "www"}
 _TOKEN = re.compile(r"[a-z0-9]+")
 
 

@@ -227,3 +227,18 @@ def test_quotes_are_exact_spans_in_whole_sentences(parts):
         sentence = next(((s, e) for s, e in spans if s <= c.start and c.end <= e), None)
         assert sentence is not None
         assert (c.start, c.end) == sentence or is_forward_looking(text[sentence[0] : sentence[1]])
+
+
+@pytest.mark.parametrize(
+    ("sentence", "is_candidate"),
+    [
+        ("The council will vote on the budget next week.", False),  # a prediction alone
+        ("I think the new bridge is the best thing for the town.", False),  # an opinion
+        ("The budget office says 20 million people will lose their cover.", True),  # a figure
+        ("Is the bridge safe for trucks again?", False),
+        ("Bridge reopens", False),  # too short to state a fact
+    ],
+)
+def test_candidates(sentence, is_candidate):
+    found, _ = candidates(sentence)
+    assert bool(found) is is_candidate

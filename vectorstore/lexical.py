@@ -30,10 +30,12 @@ EPSILON = 0.25  # rank-bm25: idf floor for terms in more than half the documents
 DEFAULT_WEIGHT = 0.7  # weight of the dense score in the fusion
 POOL = 100  # candidates taken from each side before fusing
 
-_STOPWORDS = frozenset(
+# Words too common to rank by. Source-specific noise (tweets' "pic twitter com") is the
+# evaluation's to remove, not the product's.
+STOPWORDS = frozenset(
     (
         "a an and are as at be by for from has have he her his i in is it its of on or our she "
-        "that the their they this to was we were will with you your pic twitter com https http www"
+        "that the their they this to was we were will with you your"
     ).split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+")
@@ -59,7 +61,7 @@ _TERMS_MAX = 1 << 20
 
 
 def _term(word: str) -> str:
-    term = "" if len(word) < 2 or word in _STOPWORDS else stem(word)
+    term = "" if len(word) < 2 or word in STOPWORDS else stem(word)
     if len(_TERMS) < _TERMS_MAX:
         _TERMS[word] = term
     return term
