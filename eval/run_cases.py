@@ -9,8 +9,8 @@ overlaps the sentence's span belongs to it (the most-overlapping one gives the v
 Figures: expected claims found; opinions and predictions wrongly extracted; verdicts
 right overall (a claim not found counts as wrong), per expected verdict, per kind of
 difference and per kind; the false-contradiction rate (expected SUPPORTED,
-NOT_ENOUGH_INFO or NOT_IN_ARCHIVE, found and judged CONTRADICTED); per case; and one row
-per expected sentence. Reports are cached per case under ``settings.cache_dir/eval``,
+NOT_ENOUGH_INFO or NOT_IN_ARCHIVE, found and judged CONTRADICTED), and apart from it
+how many of those were judged MIXED; per case; and one row per expected sentence. Reports are cached per case under ``settings.cache_dir/eval``,
 keyed by the case's files, the model, the prompts, the settings that change a check
 and the source of ``chains`` and ``vectorstore``, so a code change rechecks.
 """
@@ -148,6 +148,8 @@ def score(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "false_contradictions": len(false),
         "false_contradiction_rate": len(false) / len(at_risk) if at_risk else None,
         "false_contradictions_on_supported": sum(r["expected"] == "SUPPORTED" for r in false),
+        # MIXED shows a reporter a contradicting passage too: counted apart, same claims
+        "false_mixed": sum(r["got"] == "MIXED" for r in at_risk),
         "per_verdict": _grouped(claims, "expected"),
         "per_difference": _grouped([r for r in claims if r["difference"]], "difference"),
         "per_kind": _grouped(claims, "kind"),

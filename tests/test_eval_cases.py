@@ -224,7 +224,10 @@ def test_the_figures(tmp_path) -> None:
     # Not found counts as wrong, and is no false contradiction: nothing was judged.
     assert figures["claims_found"] == 1 and figures["verdicts_right"] == 0
     assert figures["false_contradictions"] == 1 and figures["false_contradiction_rate"] == 1
-    assert figures["false_contradictions_on_supported"] == 0
+    assert figures["false_contradictions_on_supported"] == 0 and figures["false_mixed"] == 0
+    mixed = report_for(case, (BUDGET, Verdict.MIXED, "date"), (BAKERY, Verdict.NOT_IN_ARCHIVE))
+    figures = score(match(case, mixed)[0])
+    assert figures["false_mixed"] == 1 and figures["false_contradictions"] == 0
 
 
 def test_figures_per_kind_of_difference(tmp_path) -> None:
