@@ -2,7 +2,9 @@
 
 Two logistic regressions (fitted by ``python -m eval.fit_stance``, shipped as
 ``chains/stance_classifier.json`` with the fitting command and the sha256 of its data)
-turn what the product already has for a pair into P(supports) and P(contradicts):
+turn what the product already has for a pair into P(supports) and P(contradicts). The
+product uses P(contradicts) as a gate (``contradiction_threshold``): a "contradicts"
+of the model that the checks cannot explain stands only at or over it. What it reads:
 
 * the judge model's raw label probabilities (before ``chains.compare``'s reweighting),
 * the deterministic checks (``chains.checks``): the share of the claim's words in the
@@ -132,7 +134,10 @@ class StanceClassifier:
                 raise ValueError(
                     f"{label}: {len(model.coef)} coefficients for {len(names)} features"
                 )
+        # The classifier deciding alone; and the gate chains.compare puts on the model's
+        # "contradicts" where no difference is named (chosen by cross-validation).
         self.thresholds: dict[str, float] = dict(fitted.get("thresholds", {}))
+        self.contradiction_threshold: float | None = fitted.get("contradiction_threshold")
         self.meta = {k: v for k, v in fitted.items() if k in {"command", "fitted_on", "cv"}}
 
     @classmethod

@@ -7,9 +7,11 @@ Each ``--data`` is ``PATH[:VIEW[:LIMIT]]``, read in the given mode (whole docume
 from the verdict runner's recorded label probabilities with ``replay_only``: the model
 is never asked (run ``cli.py eval verdicts`` on the same data first). The pairs of all
 files are pooled to fit; each file is also cross-validated (``eval.verdict_cv``: whole
-documents held out, the other files' pairs always in training), and the thresholds
-shipped are those the ``hybrid`` (the shipped rule gated by the classifier) chooses on
-the first file's out-of-fold scores, which should be the newsroom-like one (SummEdits). The file records the command, the sha256 of the data
+documents held out, the other files' pairs always in training). On the first file's
+out-of-fold scores, which should be the newsroom-like one (SummEdits), it chooses the
+``contradiction_threshold`` of the ``hybrid`` (the shipped rule, its overruled
+"contradicts" standing when P(contradicts) reaches it) and the ``thresholds`` of the
+classifier deciding alone. The file records the command, the sha256 of the data
 and the cross-validated figures. Needs scikit-learn; the product only reads the JSON.
 """
 
@@ -173,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     loaded = [_records(spec) for spec in args.data]
     per_file = [training_rows([i.label for i in items], recs) for *_, items, recs in loaded]
     fitted_on, cv = [], {}
-    thresholds: dict[str, float] = {}
+    gate: dict[str, float] = {}
     alone: dict[str, float] = {}
     for n, (path, view, limit, items, records) in enumerate(loaded):
         others = [r for m, r in enumerate(per_file) if m != n]
@@ -191,13 +193,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "pairs": len(per_file[n][0]),
             }
         )
-        fixed = thresholds.get("contradicts") if n else None  # the first file's choice
+        fixed = gate.get("contradicts") if n else None  # the first file's choice
         result = cross_validate(
             items, records, pairs=view == "pairs", extra=extra, fixed_contradiction=fixed
         )
         cv[path.name] = result
         if n == 0:  # the rule with the classifier as its gate, as chains.compare uses it
-            thresholds = result["hybrid"]["thresholds_out_of_fold"]
+            gate = result["hybrid"]["thresholds_out_of_fold"]
             alone = result["classifier"]["thresholds_out_of_fold"]
     fitted = fit_classifier(
         [row for f in per_file for row in f[0]],
@@ -205,8 +207,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         [y for f in per_file for y in f[2]],
         **SHIPPED_FIT,
     )
-    fitted["thresholds"] = thresholds
-    fitted["thresholds_alone"] = alone  # the classifier deciding every stance by itself
+    # What chains.compare uses: the model's "contradicts" stands without a named
+    # difference when P(contradicts) reaches this (the hybrid of eval.verdict_cv).
+    fitted["contradiction_threshold"] = gate["contradicts"]
+    fitted["thresholds"] = alone  # the classifier deciding every stance by itself
     fitted["command"] = "python -m eval.fit_stance " + " ".join(f"--data {d}" for d in args.data)
     fitted["fitted_on"] = fitted_on
     fitted["cv"] = {name: _summary(result) for name, result in cv.items()}

@@ -119,4 +119,5 @@ def test_the_shipped_file_is_reproducible_and_separates_agreement_from_conflict(
         0.7,
     )
     assert agree.supports > differ.supports and differ.contradicts > agree.contradicts
-    assert 0 <= clf.thresholds["supports"] <= 1.01 and 0 < clf.thresholds["contradicts"] <= 1.01
+    assert 0 < clf.thresholds["supports"] <= 1.01 and 0 < clf.thresholds["contradicts"] <= 1.01
+    assert clf.contradiction_threshold is not None and 0.5 <= clf.contradiction_threshold <= 1.01
