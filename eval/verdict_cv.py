@@ -311,6 +311,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         help="PATH[:VIEW[:LIMIT]] of another file whose pairs join every training fold",
     )
+    parser.add_argument(
+        "--contradiction-threshold",
+        type=float,
+        help="also report the hybrid at this fixed threshold (hybrid_fixed)",
+    )
     parser.add_argument("--format", default="text", choices=["text", "json"])
     args = parser.parse_args(argv)
     mode = args.mode or ("end-to-end" if args.store or args.distractors else "given")
@@ -340,7 +345,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         found = training_rows([i.label for i in extra_items], extra_records)
         rows = (rows[0] + found[0], rows[1] + found[1], rows[2] + found[2])
     result["cv"] = cross_validate(
-        items, records, pairs=args.view == "pairs", extra=rows if args.extra else None
+        items,
+        records,
+        pairs=args.view == "pairs",
+        extra=rows if args.extra else None,
+        fixed_contradiction=args.contradiction_threshold,
     )
     result["cv"]["extra"] = list(args.extra)
     if args.format == "json":
