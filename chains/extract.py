@@ -4,7 +4,8 @@ The article is split once (`vectorstore.sentences`); each sentence is a candidat
 whose quote is the sentence itself, located by offsets and never retyped. A
 forward-looking sentence counts for the past fact it carries ("X, who was first
 elected in 2019, will seek ..." gives that clause); without one it is a prediction or
-an opinion, left out, unless it holds a figure (an attributed estimate is checkable).
+an opinion, left out, unless it holds a figure other than a year (an attributed
+estimate is checkable; "will open in 2026" is a plan).
 Each candidate's check-worthiness is the probability of YES to a short question about
 that candidate alone (`chains.checkworthy`), so nothing one sentence says can change
 what is found elsewhere: an instruction in the article is one more sentence, scored
@@ -36,6 +37,7 @@ _FORWARD = re.compile(
     r"intends? to|is set to|are set to|likely|believes?)\b"
 )
 _FIGURE = re.compile(r"\d")
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
 _OPINION = re.compile(r"(?i:\b(i|we) (think|believe|feel)\b|\bin my view\b)")
 # "X, who was first elected in 2019, will ..." / "X, which opened in 2010, will ..."
 _RELATIVE = re.compile(r"(?P<subject>[^,]{3,80}?), (?:who|which) (?P<fact>[^,]{5,200}?),\s")
@@ -99,8 +101,8 @@ def candidates(text: str) -> tuple[list[Candidate], int]:
             if fact is not None:
                 found.append(Candidate(start + fact[0], start + fact[1], " ".join(fact[2].split())))
                 continue
-            if not _FIGURE.search(quote):
-                continue  # a prediction or an opinion alone
+            if not _FIGURE.search(_YEAR.sub("", quote)):
+                continue  # a prediction or an opinion alone ("will open in 2026": a plan)
             # With a figure it may be an attributed fact ("the budget office says 20 million
             # will lose cover"): the model judges it like any sentence.
         found.append(Candidate(start, end, " ".join(quote.split())))
@@ -151,7 +153,7 @@ def extract_claims(
     text: str,
     model: BaseChatModel,
     *,
-    threshold: float = 0.7,
+    threshold: float = 0.5,
     max_claims: int = 25,
     checkworthy_prompt: Prompt | None = None,
     resolve_prompt: Prompt | None = None,

@@ -235,6 +235,7 @@ def test_quotes_are_exact_spans_in_whole_sentences(parts):
         ("The council will vote on the budget next week.", False),  # a prediction alone
         ("I think the new bridge is the best thing for the town.", False),  # an opinion
         ("The budget office says 20 million people will lose their cover.", True),  # a figure
+        ("Officials expect cargo volumes to keep climbing through 2026.", False),  # a year
         ("Is the bridge safe for trucks again?", False),
         ("Bridge reopens", False),  # too short to state a fact
     ],
