@@ -114,14 +114,19 @@ class ResultCache:
 
 
 def earlier_records(
-    folder: Path | None, task: str, config: Mapping[str, Any], differing: str = "code"
+    folder: Path | None,
+    task: str,
+    config: Mapping[str, Any],
+    differing: str | tuple[str, ...] = "code",
 ) -> dict[str, dict[str, Any]]:
     """Records of earlier runs whose configuration equals ``config`` except ``differing``
-    (the code that turns the model's answers into predictions), newest file winning:
+    (the code, or fitted files, that turn the model's answers into predictions; one key
+    or a tuple), newest file winning:
     their recorded model answers can be replayed instead of asking the model again."""
     if folder is None or not Path(folder).is_dir():
         return {}
-    wanted = {k: v for k, v in config.items() if k != differing}
+    skip = {differing} if isinstance(differing, str) else set(differing)
+    wanted = {k: v for k, v in config.items() if k not in skip}
     found: dict[str, dict[str, Any]] = {}
     for path in sorted(Path(folder).glob(f"{task}-*.jsonl"), key=lambda f: f.stat().st_mtime):
         with path.open(encoding="utf-8") as fh:
@@ -129,7 +134,7 @@ def earlier_records(
                 head = json.loads(fh.readline()).get("config", {})
             except (json.JSONDecodeError, AttributeError):
                 continue
-        if {k: v for k, v in head.items() if k != differing} == wanted:
+        if {k: v for k, v in head.items() if k not in skip} == wanted:
             found |= ResultCache(path).records
     return found
 

@@ -42,6 +42,7 @@ from chains.llm import model_label
 from chains.models import Claim, Stance
 from chains.pipeline import Prompts
 from chains.retrieve import retrieve_with
+from chains.stance_classifier import DEFAULT_PATH as CLASSIFIER
 from chains.stance_classifier import pair_features
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
 from eval.harness import (
@@ -186,6 +187,8 @@ def run_verdicts(
         "model": label,
         "judge_prompt": prompts.judge.version,
         "code": code_version(*DECIDING_MODULES),
+        # Fitted data, not code: a refit must rescore too (once chains.compare reads it).
+        "stance_classifier": path_hash(CLASSIFIER) if CLASSIFIER.is_file() else None,
         "chunk_chars": settings.chunk_chars,
     }
     if end_to_end:
@@ -200,7 +203,9 @@ def run_verdicts(
     folder = settings.cache_dir / "eval" if use_cache else None
     cache = ResultCache.for_run(folder, "verdicts", config)
     todo = [item for item in items if item.id not in cache]
-    earlier = earlier_records(folder, "verdicts", config) if todo else {}
+    earlier = (
+        earlier_records(folder, "verdicts", config, ("code", "stance_classifier")) if todo else {}
+    )
     replayed = 0
     unrecorded: list[str] = []
     with maybe_archive(

@@ -436,3 +436,13 @@ def test_partial_replay_scores_only_what_was_recorded(settings, embeddings) -> N
     result = summedits(silent, settings, embeddings, replay_only=True, partial=True)
     assert silent.calls == []
     assert result["n"] == 2 and result["unrecorded_left_out"] == 1
+
+
+def test_earlier_records_ignore_each_differing_key(tmp_path: Path) -> None:
+    cache = harness.ResultCache.for_run(tmp_path, "verdicts", {"data": "d", "code": "a"})
+    cache.put("x", {"p": 1})
+    newer = {"data": "d", "code": "b", "stance_classifier": "refit"}
+    found = harness.earlier_records(tmp_path, "verdicts", newer, ("code", "stance_classifier"))
+    assert found == {"x": {"p": 1}}
+    assert harness.earlier_records(tmp_path, "verdicts", newer) == {}  # a refit is not code
+    assert harness.earlier_records(tmp_path, "verdicts", {"data": "e", "code": "b"}) == {}
