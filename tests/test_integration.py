@@ -117,7 +117,7 @@ def test_report_round_trips_as_json(report):
 
 # ------------------------------------------------------------------ newsroom cases
 # data/cases: four cases, 57 expected claims, checked with the real pipeline and model.
-# All four take about 3 minutes here (31-64 s each), so the test runs them all; the
+# All four take 3-5 minutes here (31-64 s a case; the test 302 s), so it runs them all; the
 # same figures: python cli.py eval cases data/cases --format json
 CASES = PROJECT_ROOT / "data" / "cases"
 
