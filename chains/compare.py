@@ -30,6 +30,7 @@ from chains.checks import (
 )
 from chains.llm import UsageCounter, structured
 from chains.models import Claim, ClaimCheck, Evidence, Mismatch, Stance, Verdict
+from chains.stance_classifier import StanceClassifier
 from prompts.loader import Prompt, load_prompt
 from vectorstore.models import Passage
 
@@ -74,21 +75,22 @@ def judge(
     prompt: Prompt,
     usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
-) -> tuple[Stance, float | None, str]:
-    """The model's stance on one claim-passage pair, its probability when known, and reason."""
+) -> tuple[Stance, float | None, str, dict[str, float] | None]:
+    """The model's stance on one claim-passage pair, its probability when known, its reason,
+    and its raw label probabilities (before reweighting) when the model gives them."""
     messages = prompt.render(claim=claim, passage=passage)
     scorer = getattr(model, "label_probabilities", None)
     if scorer is None:
         answer = structured(model, Judgement).invoke(messages, config=config)
-        return Stance(answer.label), None, answer.reason.strip()[:600]
+        return Stance(answer.label), None, answer.reason.strip()[:600], None
     prefix = '{"label": "'
-    probs, evaluated = scorer([*messages, AIMessage(content=prefix)], LABELS)
+    raw, evaluated = scorer([*messages, AIMessage(content=prefix)], LABELS)
     if usage is not None:
         usage.add(calls=1, tokens_in=evaluated)
-    probs = calibrated(probs)
+    probs = calibrated(raw)
     label = max(probs, key=probs.__getitem__)
     if label == Stance.NEUTRAL:
-        return Stance.NEUTRAL, probs[label], ""  # nothing to explain; saves a generation
+        return Stance.NEUTRAL, probs[label], "", raw  # nothing to explain; saves a generation
     # The reason continues the same answer; the prompt prefix is already cached.
     reason = model.invoke(
         [*messages, AIMessage(content=f'{prefix}{label}", "reason": "')],
@@ -96,7 +98,7 @@ def judge(
         max_tokens=60,
         config=config,
     )
-    return Stance(label), probs[label], str(reason.content).strip()
+    return Stance(label), probs[label], str(reason.content).strip(), raw
 
 
 @dataclass
@@ -173,13 +175,14 @@ def checked_stance(
     facts: FactCheck,
     probability: float | None = None,
     *,
+    contradiction_score: float | None = None,
     contradiction_threshold: float | None = None,
 ) -> tuple[Stance, str]:
     """The model's stance, overruled where the checks contradict it; says why.
 
-    A "contradicts" needs a difference the checks can name, or a `probability` of
-    contradiction at or over `contradiction_threshold` (a calibrated one: None, the
-    default, means the model alone never contradicts).
+    A "contradicts" needs a difference the checks can name, or a calibrated
+    `contradiction_score` (the stance classifier's P(contradicts)) at or over
+    `contradiction_threshold`; without them the model alone never contradicts.
     """
     # Names are not vetoed: capitalised words in a paraphrase ("Australian", a title)
     # are often not in the passage as such (SummEdits: the name veto cost 0.06).
@@ -190,8 +193,8 @@ def checked_stance(
         return stance, ""
     if (
         contradiction_threshold is not None
-        and probability is not None
-        and probability >= contradiction_threshold
+        and contradiction_score is not None
+        and contradiction_score >= contradiction_threshold
     ):
         return stance, ""
     if facts.overlap < RELATED:
@@ -218,10 +221,12 @@ def judge_passages(
     usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
     claim_date: dt.date | None = None,
-    contradiction_threshold: float | None = None,
+    classifier: StanceClassifier | None = None,
 ) -> list[Evidence]:
     """A stance per passage. `claim_date` is the date the claim's article was written (or
-    the day of the check); each passage's own date is its publication date."""
+    the day of the check); each passage's own date is its publication date. With a
+    `classifier`, a "contradicts" of the model that the checks cannot explain still stands
+    when its calibrated P(contradicts) reaches the classifier's threshold."""
     prompt = prompt or load_prompt("judge_stance")
     evidence = []
     for passage in passages:
@@ -231,12 +236,26 @@ def judge_passages(
         if facts.decided is not None:
             stance, probability, reason = facts.decided, None, f"Checks: {facts.note}."
         else:
-            stance, probability, reason = judge(
+            stance, probability, reason, raw = judge(
                 model, claim.text, passage.text, prompt=prompt, usage=usage, config=config
             )
+            score = threshold = None
+            if classifier is not None and stance is Stance.CONTRADICTS:
+                pair = classifier.score_pair(claim.text, passage.text, raw, passage.score or 0.0)
+                score, threshold = pair.contradicts, classifier.contradiction_threshold
             final, override = checked_stance(
-                stance, facts, probability, contradiction_threshold=contradiction_threshold
+                stance,
+                facts,
+                probability,
+                contradiction_score=score,
+                contradiction_threshold=threshold,
             )
+            if not override and score is not None and named_difference(facts.mismatches) is None:
+                reason = (
+                    f"Checks: no differing fact was named; the calibrated classifier gives "
+                    f"P(contradicts) {score:.2f} (threshold {threshold})."
+                    + (f" {reason}" if reason else "")
+                )
             if override:
                 reason = f"Checks: {override}."
                 stance, probability = final, None  # the model's probability was for another label

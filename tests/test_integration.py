@@ -77,9 +77,12 @@ def test_evidence_comes_from_the_archive(report, store):
 
 
 def test_model_calls_and_tokens_are_counted(report):
-    assert report.stages["extract"].model_calls >= 1
+    extract = report.stages["extract"]
+    assert extract.model_calls >= len(report.claims)  # one question per sentence at least
+    assert extract.tokens_in > 0
+    # Quotes are never retyped: only what an opening pronoun refers to is generated.
+    assert extract.tokens_out <= 20 * len(report.claims)
     assert report.stages["compare"].model_calls >= len([c for c in report.claims if c.evidence])
-    assert report.stages["extract"].tokens_out > 0
 
 
 @pytest.mark.parametrize(
@@ -91,9 +94,8 @@ def test_planted_claims(report, expected, verdict):
     found = [(q, c) for q, c in results if c is not None]
     right = [q for q, c in found if c.verdict is verdict]
     summary = {q[:50]: c.verdict.value if c else "not extracted" for q, c in results}
-    # The embedded model is small and misses some sentences: at least half of the planted
-    # claims are extracted, and at least half of them get the planted verdict.
-    assert len(found) >= (len(planted) + 1) // 2, summary
+    # Every planted claim is found; the small judge gets at least half of them right.
+    assert len(found) == len(planted), summary
     assert len(right) >= max(1, len(planted) // 2), summary
 
 
