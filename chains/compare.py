@@ -226,7 +226,9 @@ def judge_passages(
     """A stance per passage. `claim_date` is the date the claim's article was written (or
     the day of the check); each passage's own date is its publication date. With a
     `classifier`, a "contradicts" of the model that the checks cannot explain still stands
-    when its calibrated P(contradicts) reaches the classifier's threshold."""
+    when its calibrated P(contradicts) reaches the classifier's threshold. The product
+    passes none: on the newsroom cases the gate at 0.9 let through a contradiction where
+    nothing differs (docs/EVALUATION.md); notebooks and `eval.verdict_cv` measure it."""
     prompt = prompt or load_prompt("judge_stance")
     evidence = []
     for passage in passages:

@@ -17,7 +17,6 @@ from chains.extract import extract_claims
 from chains.llm import UsageCounter, model_label
 from chains.models import ArticleInfo, ClaimCheck, Report, StageStats
 from chains.retrieve import retrieve_with
-from chains.stance_classifier import default_classifier
 from prompts.loader import Prompt, load_prompt
 from settings import Settings
 from vectorstore.models import Article
@@ -206,7 +205,6 @@ def check_article(
             usage=usage,
             config={"callbacks": [usage]},
             claim_date=claim_date,
-            classifier=default_classifier(),
         )
         _record(report.stages["compare"], started, usage)
         checked = check_claim(claim, evidence)

@@ -43,7 +43,7 @@ from chains.models import Claim, Stance
 from chains.pipeline import Prompts
 from chains.retrieve import retrieve_with
 from chains.stance_classifier import DEFAULT_PATH as CLASSIFIER
-from chains.stance_classifier import default_classifier, pair_features
+from chains.stance_classifier import pair_features
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
 from eval.harness import (
     ProgressLine,
@@ -107,13 +107,7 @@ def judge_item(
     recorder = ProbabilityRecorder(model, reasons=reasons)
     claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=len(item.claim))
     started = time.perf_counter()
-    evidence = judge_passages(
-        recorder,  # type: ignore[arg-type]
-        claim,
-        passages,
-        prompt=prompts.judge,
-        classifier=default_classifier(),  # as the product judges
-    )
+    evidence = judge_passages(recorder, claim, passages, prompt=prompts.judge)  # type: ignore[arg-type]
     verdict, confidence, _ = aggregate(evidence)
     if pairs:
         prediction = STANCE_TO_VERDICT[evidence[0].stance] if evidence else "NOT_ENOUGH_INFO"
