@@ -72,6 +72,7 @@ DECIDING_MODULES = (
     "chains.retrieve",
     "chains.stance_classifier",
     "eval.verdict_evidence",
+    "vectorstore.sentences",
 )
 STANCE_TO_VERDICT = {
     Stance.SUPPORTS: "SUPPORTED",
