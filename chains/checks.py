@@ -166,13 +166,32 @@ def _names(text: str) -> set[str]:
 
 
 def name_mismatches(claim: str, passage: str) -> list[Mismatch]:
+    """Names of the claim the passage lacks. One that shares no word with the passage,
+    where the passage names someone or something the claim does not, is a conflict
+    ("Walter Briggs" / "Robert Kline"); a surname alone ("Raman") counts as present."""
     # Whitespace collapsed on both sides: a name broken across a line is still there.
     passage_flat = " ".join(passage.lower().split())
-    return [
-        Mismatch(kind="name", claim_value=name, note="not in the passage")
-        for name in sorted(_names(claim))
-        if " ".join(name.lower().split()) not in passage_flat
-    ]
+    passage_words = set(passage_flat.split())
+    claim_words = set(claim.lower().split())
+    others = sorted(
+        n for n in _names(passage) if not any(w.lower() in claim_words for w in n.split())
+    )
+    out = []
+    for name in sorted(_names(claim)):
+        if " ".join(name.lower().split()) in passage_flat:
+            continue
+        absent = not any(w.lower() in passage_words for w in name.split())
+        conflict = absent and bool(others)
+        out.append(
+            Mismatch(
+                kind="name",
+                claim_value=name,
+                passage_values=others if conflict else [],
+                conflict=conflict,
+                note="another name" if conflict else "not in the passage",
+            )
+        )
+    return out
 
 
 def negation_mismatch(claim: str, passage: str) -> list[Mismatch]:

@@ -144,3 +144,24 @@ def test_relative_dates_are_read_against_the_publication_date():
 def test_status_opposites(claim, passage, expected):
     found = [(m.claim_value, m.passage_values) for m in status_mismatches(claim, passage)]
     assert found == ([expected] if expected else [])
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "conflict", "others"),
+    [
+        # another name in the same place: a difference a reporter can see
+        ("In 2019 Duarte unseated the incumbent mayor, Walter Briggs.",
+         "Duarte unseated the incumbent mayor, Robert Kline.", True, ["Robert Kline"]),
+        # a surname alone is the same person
+        ("Priya Raman took over as city manager on July 1.",
+         "Raman took over as city manager on Monday.", False, []),
+        # missing, but the passage names nobody else: not in the passage, no conflict
+        ("The deal was negotiated by Dana Whitfield.",
+         "The deal was negotiated over two months.", False, []),
+    ],
+)  # fmt: skip
+def test_a_different_name_is_a_conflict(claim, passage, conflict, others):
+    found = [m for m in name_mismatches(claim, passage) if m.conflict]
+    assert bool(found) is conflict
+    if conflict:
+        assert found[0].passage_values == others
