@@ -4,9 +4,8 @@ The stance comes from the model (label probabilities where the model gives them,
 schema-constrained JSON otherwise) and is then checked deterministically: a
 "supports" whose numbers or dates are not in the passage is vetoed, and a passage on
 the same subject that states a different figure, date or status is a contradiction.
-A "contradicts" stands only when the checks can name what differs (or, once one is
-fitted, a calibrated probability passes its threshold): a contradiction sends a
-reporter to correct a true sentence, so it must say why. The model's reason is kept as
+A "contradicts" stands only when the checks can name what differs: a contradiction
+sends a reporter to correct a true sentence, so it must say why. The model's reason is kept as
 its explanation, never as evidence: what a reporter sees as evidence is the passage.
 """
 
@@ -30,7 +29,6 @@ from chains.checks import (
 )
 from chains.llm import UsageCounter, structured
 from chains.models import Claim, ClaimCheck, Evidence, Mismatch, Stance, Verdict
-from chains.stance_classifier import StanceClassifier
 from prompts.loader import Prompt, load_prompt
 from vectorstore.models import Passage
 
@@ -75,22 +73,21 @@ def judge(
     prompt: Prompt,
     usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
-) -> tuple[Stance, float | None, str, dict[str, float] | None]:
-    """The model's stance on one claim-passage pair, its probability when known, its reason,
-    and its raw label probabilities (before reweighting) when the model gives them."""
+) -> tuple[Stance, float | None, str]:
+    """The model's stance on one claim-passage pair, its probability when known, and reason."""
     messages = prompt.render(claim=claim, passage=passage)
     scorer = getattr(model, "label_probabilities", None)
     if scorer is None:
         answer = structured(model, Judgement).invoke(messages, config=config)
-        return Stance(answer.label), None, answer.reason.strip()[:600], None
+        return Stance(answer.label), None, answer.reason.strip()[:600]
     prefix = '{"label": "'
-    raw, evaluated = scorer([*messages, AIMessage(content=prefix)], LABELS)
+    probs, evaluated = scorer([*messages, AIMessage(content=prefix)], LABELS)
     if usage is not None:
         usage.add(calls=1, tokens_in=evaluated)
-    probs = calibrated(raw)
+    probs = calibrated(probs)
     label = max(probs, key=probs.__getitem__)
     if label == Stance.NEUTRAL:
-        return Stance.NEUTRAL, probs[label], "", raw  # nothing to explain; saves a generation
+        return Stance.NEUTRAL, probs[label], ""  # nothing to explain; saves a generation
     # The reason continues the same answer; the prompt prefix is already cached.
     reason = model.invoke(
         [*messages, AIMessage(content=f'{prefix}{label}", "reason": "')],
@@ -98,7 +95,7 @@ def judge(
         max_tokens=60,
         config=config,
     )
-    return Stance(label), probs[label], str(reason.content).strip(), raw
+    return Stance(label), probs[label], str(reason.content).strip()
 
 
 @dataclass
@@ -174,15 +171,13 @@ def checked_stance(
     stance: Stance,
     facts: FactCheck,
     probability: float | None = None,
-    *,
-    contradiction_score: float | None = None,
-    contradiction_threshold: float | None = None,
 ) -> tuple[Stance, str]:
     """The model's stance, overruled where the checks contradict it; says why.
 
-    A "contradicts" needs a difference the checks can name, or a calibrated
-    `contradiction_score` (the stance classifier's P(contradicts)) at or over
-    `contradiction_threshold`; without them the model alone never contradicts.
+    A "contradicts" needs a difference the checks can name: the model alone never
+    contradicts. (A calibrated classifier's gate was measured and not kept: on the
+    newsroom cases it let through a contradiction where nothing differs;
+    docs/EVALUATION.md, `eval.verdict_cv` measures it.)
     """
     # Names are not vetoed: capitalised words in a paraphrase ("Australian", a title)
     # are often not in the passage as such (SummEdits: the name veto cost 0.06).
@@ -190,12 +185,6 @@ def checked_stance(
     if stance is Stance.SUPPORTS and missing:
         return Stance.NEUTRAL, f"{missing[0].claim_value} is not in the passage"
     if stance is not Stance.CONTRADICTS:
-        return stance, ""
-    if (
-        contradiction_threshold is not None
-        and contradiction_score is not None
-        and contradiction_score >= contradiction_threshold
-    ):
         return stance, ""
     if facts.overlap < RELATED:
         return Stance.NEUTRAL, "no sentence of the passage speaks to the claim's statement"
@@ -221,14 +210,9 @@ def judge_passages(
     usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
     claim_date: dt.date | None = None,
-    classifier: StanceClassifier | None = None,
 ) -> list[Evidence]:
     """A stance per passage. `claim_date` is the date the claim's article was written (or
-    the day of the check); each passage's own date is its publication date. With a
-    `classifier`, a "contradicts" of the model that the checks cannot explain still stands
-    when its calibrated P(contradicts) reaches the classifier's threshold. The product
-    passes none: on the newsroom cases the gate at 0.9 let through a contradiction where
-    nothing differs (docs/EVALUATION.md); notebooks and `eval.verdict_cv` measure it."""
+    the day of the check); each passage's own date is its publication date."""
     prompt = prompt or load_prompt("judge_stance")
     evidence = []
     for passage in passages:
@@ -238,26 +222,10 @@ def judge_passages(
         if facts.decided is not None:
             stance, probability, reason = facts.decided, None, f"Checks: {facts.note}."
         else:
-            stance, probability, reason, raw = judge(
+            stance, probability, reason = judge(
                 model, claim.text, passage.text, prompt=prompt, usage=usage, config=config
             )
-            score = threshold = None
-            if classifier is not None and stance is Stance.CONTRADICTS:
-                pair = classifier.score_pair(claim.text, passage.text, raw, passage.score or 0.0)
-                score, threshold = pair.contradicts, classifier.contradiction_threshold
-            final, override = checked_stance(
-                stance,
-                facts,
-                probability,
-                contradiction_score=score,
-                contradiction_threshold=threshold,
-            )
-            if not override and score is not None and named_difference(facts.mismatches) is None:
-                reason = (
-                    f"Checks: no differing fact was named; the calibrated classifier gives "
-                    f"P(contradicts) {score:.2f} (threshold {threshold})."
-                    + (f" {reason}" if reason else "")
-                )
+            final, override = checked_stance(stance, facts, probability)
             if override:
                 reason = f"Checks: {override}."
                 stance, probability = final, None  # the model's probability was for another label
@@ -305,11 +273,7 @@ def aggregate(evidence: list[Evidence]) -> tuple[Verdict, float | None, str]:
         named = [e for e in contradicts if named_difference(e.mismatches) is not None]
         best = strongest(named or contradicts)
         detail = named_difference(best.mismatches)
-        why = (
-            f" {_sentence(describe(detail))}."
-            if detail
-            else " No differing fact was named; the calibrated score was over its threshold."
-        )
+        why = f" {_sentence(describe(detail))}." if detail else " No differing fact was named."
         if supports:
             return (
                 Verdict.MIXED,

@@ -2,9 +2,10 @@
 
 Two logistic regressions (fitted by ``python -m eval.fit_stance``, shipped as
 ``chains/stance_classifier.json`` with the fitting command and the sha256 of its data)
-turn what the product already has for a pair into P(supports) and P(contradicts). The
-product uses P(contradicts) as a gate (``contradiction_threshold``): a "contradicts"
-of the model that the checks cannot explain stands only at or over it. What it reads:
+turn what the product already has for a pair into P(supports) and P(contradicts).
+``eval.verdict_cv`` measures P(contradicts) as a gate (``contradiction_threshold``) on a
+"contradicts" of the model that the checks cannot explain; the product does not use it
+(on the newsroom cases it let a contradiction through where nothing differs). It reads:
 
 * the judge model's raw label probabilities (before ``chains.compare``'s reweighting),
 * the deterministic checks (``chains.checks``): the share of the claim's words in the

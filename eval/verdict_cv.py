@@ -12,8 +12,8 @@ label probabilities, the checks' features, the passages), without the model:
   on the training documents' pairs (``eval.fit_stance``, plus any ``extra`` pairs from
   other files), with its two thresholds chosen there too.
 * ``hybrid``: the shipped rule, where a "contradicts" of the model that the rule
-  overruled stands when the classifier's P(contradicts) reaches a threshold (what
-  ``chains.compare``'s ``contradiction_threshold`` does); ``hybrid_supports_veto`` also
+  overruled stands when the classifier's P(contradicts) reaches a threshold (a gate
+  measured here, not used by ``chains.compare``); ``hybrid_supports_veto`` also
   turns the model's "supports" into NEUTRAL under a P(supports) threshold.
 * ``ablations``: the classifier on the model's probabilities only, on the checks and
   cosine only, and on every feature.
@@ -246,7 +246,7 @@ def cross_validate(
         ]
         for w in weights
     ]
-    # As chains.compare gates the model's "contradicts" (contradiction_threshold) ...
+    # The gate on the model's "contradicts" (contradiction_threshold), measured ...
     result["hybrid"] = classifier_cv(
         items, records, folds, pairs=pairs, extra=extra, base=base, veto=False
     )
