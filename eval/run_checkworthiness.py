@@ -122,6 +122,11 @@ def score_sentences(
     return report
 
 
+def _key(sentence: Sentence) -> str:
+    """A sentence's cache key: its text, whitespace collapsed."""
+    return stable_hash(" ".join(sentence.text.split()), 20)
+
+
 def _sample(windows: list[Window], n: int, seed: int) -> list[Window]:
     return sample_stratified(
         windows, math.ceil(n / DEFAULT_WINDOW), key=lambda w: min(w.positives, 3), seed=seed
@@ -158,7 +163,7 @@ def run_checkworthiness(
         settings.cache_dir / "eval" if use_cache else None, "checkworthiness-sentences", config
     )
     sentences = [s for w in reported + tuning for s in w.sentences]
-    keys = [stable_hash(" ".join(s.text.split()), 20) for s in sentences]
+    keys = [_key(s) for s in sentences]
     todo = sorted({k: s for k, s in zip(keys, sentences, strict=True) if k not in cache}.items())
     bar = ProgressLine(
         len(set(keys)), "sentences", enabled=progress, done=len(set(keys)) - len(todo)
@@ -173,9 +178,7 @@ def run_checkworthiness(
         scores: dict[str, list[float]] = {}
         for w in part:  # in debate and transcript order (the sample keeps input order)
             gold.setdefault(w.debate, []).extend(s.label for s in w.sentences)
-            scores.setdefault(w.debate, []).extend(
-                cache.get(stable_hash(" ".join(s.text.split()), 20))["score"] for s in w.sentences
-            )
+            scores.setdefault(w.debate, []).extend(cache.get(_key(s))["score"] for s in w.sentences)
         return gold, scores
 
     threshold = settings.min_checkworthiness
