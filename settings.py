@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, PrivateAttr, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent
+# The chat model's settings: what FACTCHECK_PIN_MODEL_SETTINGS keeps a session from changing.
+MODEL_FIELDS = ("provider", "model", "base_url", "api_key", "request_timeout")
 
 
 def default_cache_dir() -> Path:
@@ -40,6 +43,10 @@ class Settings(BaseSettings):
     n_ctx: int = 4096
     n_threads: int | None = None
     request_timeout: float = 120.0
+    # Set by whoever runs the server: sessions cannot change the MODEL_FIELDS.
+    pin_model_settings: bool = False
+    # True when a session chose the provider or endpoint (see for_session).
+    _session_endpoint: bool = PrivateAttr(default=False)
 
     # Checking
     top_k: int = Field(4, ge=1, le=20)
@@ -66,6 +73,32 @@ class Settings(BaseSettings):
         if self.chroma_host:
             return self.cache_dir / "history.sqlite3"
         return self.store_dir.parent / "history.sqlite3"
+
+    @classmethod
+    def for_session(cls, overrides: Mapping[str, Any]) -> Settings:
+        """The server's settings (environment) with a browser session's changes.
+
+        The server's API key belongs to the server's provider and endpoint: a session
+        that changes either gets no key but the one it typed itself. Pinned model
+        settings ignore the session's changes to them.
+        """
+        server = cls()
+        changes = dict(overrides)
+        if server.pin_model_settings:
+            for name in MODEL_FIELDS:
+                changes.pop(name, None)
+        session = cls(**changes)
+        moved = (session.provider, session.base_url) != (server.provider, server.base_url)
+        if moved and "api_key" not in changes:
+            session = session.model_copy(update={"api_key": None})
+        session._session_endpoint = moved
+        return session
+
+    @property
+    def session_endpoint(self) -> bool:
+        """The session chose this provider or endpoint: not the server's own, so it goes
+        through the address guard and never gets the server's key."""
+        return self._session_endpoint
 
     def public_dict(self) -> dict:
         """Settings safe to show or export: the key is never included."""
