@@ -91,7 +91,8 @@ def load_settings(show_error: bool = True) -> Settings | None:
     from pydantic import ValidationError
 
     try:
-        return Settings(**overrides())
+        # The server's key stays with the server's endpoint; pinned model settings win.
+        return Settings.for_session(overrides())
     except ValidationError as exc:
         if not show_error:
             return None

@@ -3,6 +3,9 @@
 Changes live in the session state only (never on disk) on top of the FACTCHECK_
 environment, and every page builds its Settings from both. The API key is taken in a
 password field that is emptied once saved; it is never shown, only whether one is set.
+The server's key is only ever sent to the server's own provider and endpoint: a session
+that chooses another brings its own key, and its endpoint passes the links' address
+guard. FACTCHECK_PIN_MODEL_SETTINGS shows the model settings read-only.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from app_pages.common import (
     show_error,
 )
 from chains.render import md_literal
-from settings import Settings
+from settings import MODEL_FIELDS, Settings
 
 PROVIDERS = {
     "embedded": "Embedded (runs on this computer)",
@@ -53,7 +56,14 @@ def save() -> None:
     candidate = dict(overrides())
     typed_key = str(st.session_state.get(KEY_FIELD) or "").strip()
     st.session_state[KEY_FIELD] = ""  # the field never holds the key after saving
-    values = {name: st.session_state.get(key) for name, key in FIELDS.items()}
+    pinned = base.pin_model_settings
+    values = {
+        name: st.session_state.get(key) if not (pinned and name in MODEL_FIELDS) else None
+        for name, key in FIELDS.items()
+    }
+    if pinned:  # the model settings are the server's: not the session's to change
+        values.update({name: getattr(base, name) for name in MODEL_FIELDS if name in values})
+        typed_key = ""
     values["model"] = str(values["model"] or "").strip()
     values["base_url"] = str(values["base_url"] or "").strip() or None
     if not values["model"]:
@@ -73,12 +83,19 @@ def save() -> None:
     if typed_key:
         candidate["api_key"] = SecretStr(typed_key)
     try:
-        Settings(**candidate)
+        session = Settings.for_session(candidate)
     except ValidationError as exc:  # names the fields only: the messages never echo input
         problems = "; ".join(
             f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_input=False)
         )
         st.session_state[MESSAGE] = ("error", f"Not saved: {problems}")
+        return
+    from chains.endpoint import EndpointRefused, check_endpoint
+
+    try:
+        check_endpoint(session)  # a server-side request a visitor aims: the links' guard
+    except EndpointRefused as exc:
+        st.session_state[MESSAGE] = ("error", f"Not saved: {exc}.")
         return
     st.session_state[OVERRIDES] = candidate
     st.session_state[MESSAGE] = ("success", "Saved for this session.")
@@ -96,6 +113,11 @@ def forget_key() -> None:
 
 
 def key_status(settings: Settings) -> str:
+    if settings.api_key is None and settings.session_endpoint:
+        return (
+            "No API key for this endpoint: the server's key, if any, is only sent to the "
+            "server's own endpoint. Type this endpoint's key if it needs one."
+        )
     if settings.api_key is None:
         return "No API key is set."
     if "api_key" in overrides():
@@ -104,22 +126,28 @@ def key_status(settings: Settings) -> str:
 
 
 def render_form(settings: Settings) -> None:
+    pinned = settings.pin_model_settings
     with st.form("settings_form"):
         st.markdown("**Language model**")
+        if pinned:
+            st.caption("Set for everyone by whoever runs this tool; not changeable here.")
         st.selectbox(
             "Provider",
             list(PROVIDERS),
             index=list(PROVIDERS).index(settings.provider),
             format_func=PROVIDERS.get,
             key=FIELDS["provider"],
+            disabled=pinned,
         )
-        st.text_input("Model", value=settings.model, key=FIELDS["model"])
+        st.text_input("Model", value=settings.model, key=FIELDS["model"], disabled=pinned)
         st.text_input(
             "Endpoint base URL",
             value=settings.base_url or "",
             placeholder="Empty: OpenAI's own service",
-            help="An OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama.",
+            help="An OpenAI-compatible server, e.g. http://localhost:11434/v1 for Ollama. "
+            "Another endpoint than the server's needs its own API key.",
             key=FIELDS["base_url"],
+            disabled=pinned,
         )
         st.text_input(
             "API key",
@@ -128,6 +156,7 @@ def render_form(settings: Settings) -> None:
             placeholder="Type a new key to replace it" if settings.api_key else "Not set",
             help="Kept in this browser session only; never shown, saved or exported.",
             key=KEY_FIELD,
+            disabled=pinned,
         )
         st.caption(key_status(settings))
         st.markdown("**Checking**")
@@ -159,6 +188,7 @@ def render_form(settings: Settings) -> None:
             float(settings.request_timeout),
             step=5.0,
             key=FIELDS["request_timeout"],
+            disabled=pinned,
         )
         st.form_submit_button("Save settings", type="primary", on_click=save)
 

@@ -47,20 +47,35 @@ def make_chat_model(settings: Settings) -> BaseChatModel:
         )
     from langchain_openai import ChatOpenAI
 
+    from chains.endpoint import http_clients
+
     if not settings.base_url and settings.api_key is None:
         raise ModelUnavailableError(
             "provider 'openai' needs FACTCHECK_API_KEY (OpenAI) or FACTCHECK_BASE_URL "
             "(a local OpenAI-compatible server)"
         )
+    _check_endpoint(settings)
     return ChatOpenAI(
         model=settings.model,
         base_url=settings.base_url,
-        # Local servers accept any key; the real one is a SecretStr and never logged.
+        # Local servers accept any key; the real one is a SecretStr and never logged. A
+        # session's own endpoint never has the server's key (Settings.for_session).
         api_key=settings.api_key or SecretStr("not-needed"),
         temperature=0,
         timeout=settings.request_timeout,
         max_retries=2,
+        **http_clients(settings),
     )
+
+
+def _check_endpoint(settings: Settings) -> None:
+    """A session's endpoint passes the links' address guard, or ModelUnavailableError."""
+    from chains.endpoint import EndpointRefused, check_endpoint
+
+    try:
+        check_endpoint(settings)
+    except EndpointRefused as exc:
+        raise ModelUnavailableError(str(exc)) from None
 
 
 def model_label(model: BaseChatModel) -> str:
@@ -219,12 +234,16 @@ def check_connection(settings: Settings, *, model: BaseChatModel | None = None) 
         raise ModelUnavailableError(
             "the OpenAI service needs an API key; for a local server set the endpoint base URL"
         )
+    from chains.endpoint import http_clients
+
+    _check_endpoint(settings)  # before any request: this too is a server-side fetch
     timeout = min(settings.request_timeout, 15.0)
     client = openai.OpenAI(
         base_url=settings.base_url,
         api_key=(settings.api_key or SecretStr("not-needed")).get_secret_value(),
         timeout=timeout,
         max_retries=0,
+        http_client=http_clients(settings).get("http_client"),
     )
     listed: list[str] | None = None
     try:

@@ -186,6 +186,13 @@ def test_a_missing_embedded_model_file_is_named(tmp_path):
 # --- the Settings page -----------------------------------------------------------------------
 
 
+@pytest.fixture
+def private_ok(app_env, monkeypatch):
+    """A server that allows private addresses, so a session may choose 127.0.0.1."""
+    monkeypatch.setenv("FACTCHECK_ALLOW_PRIVATE_URLS", "true")
+    return app_env
+
+
 def test_the_key_from_the_environment_is_never_shown(app_env, monkeypatch):
     monkeypatch.setenv("FACTCHECK_API_KEY", ENV_KEY)
     at = settings_page()
@@ -214,7 +221,8 @@ def test_a_typed_key_is_kept_for_the_session_only_and_never_shown_back(app_env):
     assert any("No API key is set." in c.value for c in at.caption)
 
 
-def test_changed_settings_apply_to_every_page_of_the_session(app_env):
+def test_changed_settings_apply_to_every_page_of_the_session(app_env, monkeypatch):
+    monkeypatch.setenv("FACTCHECK_ALLOW_PRIVATE_URLS", "true")  # localhost: a private address
     at = settings_page()
     by_label(at.selectbox, "Provider").set_value("openai")
     by_label(at.text_input, "Model").input("my-model")
@@ -251,7 +259,7 @@ def test_invalid_settings_are_not_saved(app_env):
     assert any("model name cannot be empty" in m for m in errors(at))
 
 
-def test_test_connection_reports_an_unreachable_endpoint(app_env):
+def test_test_connection_reports_an_unreachable_endpoint(private_ok):
     at = settings_page()
     by_label(at.selectbox, "Provider").set_value("openai")
     by_label(at.text_input, "Endpoint base URL").input(f"http://127.0.0.1:{free_port()}/v1")
@@ -263,7 +271,7 @@ def test_test_connection_reports_an_unreachable_endpoint(app_env):
     assert TYPED_KEY not in everything(at)
 
 
-def test_test_connection_works_with_the_fake_server(app_env, server):
+def test_test_connection_works_with_the_fake_server(private_ok, server):
     at = settings_page()
     by_label(at.selectbox, "Provider").set_value("openai")
     by_label(at.text_input, "Model").input("known-model")
