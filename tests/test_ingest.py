@@ -9,7 +9,7 @@ import pytest
 
 from settings import Settings
 from tests.files import write
-from vectorstore import chunking, loaders
+from vectorstore import chunking, loaders, web
 from vectorstore import ingest as ingest_module
 from vectorstore.embeddings import MiniLMEmbeddings
 from vectorstore.ingest import article_from_text, ingest
@@ -29,7 +29,7 @@ BODY = "The harbour bridge reopened on Monday. Repairs cost 4 million dollars."
         (loaders, "article_from_record"),
         (loaders, "article_from_text"),
         (loaders, "load_file"),
-        (loaders, "load_url"),
+        (web, "load_url"),
         (loaders, "normalize_text"),
         (loaders, "parse_date"),
         (loaders, "read_bytes_as_text"),

@@ -12,6 +12,7 @@ import pytest
 from pypdf import PdfReader, PdfWriter
 
 from tests.files import write
+from vectorstore.limits import InputLimits
 from vectorstore.loaders import (
     IngestError,
     article_from_text,
@@ -281,3 +282,92 @@ def test_rejected_files(tmp_path: Path, name: str, content: bytes, reason: str) 
     with pytest.raises(IngestError, match=reason) as err:
         load_file(write(tmp_path / name, content))
     assert name in str(err.value)
+
+
+# --- bounds: front matter, metadata, text length ---------------------------------------------
+
+
+def alias_bomb() -> str:
+    """Markdown whose YAML front matter nests aliases: each level repeats the one below
+    nine times, so the title expands to millions of characters."""
+    levels = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcde", "bcdef", strict=True):
+        levels.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    return "---\n" + "\n".join(levels) + "\ntitle: *f\n---\n" + BODY + "\n"
+
+
+def test_a_yaml_alias_bomb_is_refused(tmp_path: Path) -> None:
+    import yaml
+
+    text = alias_bomb()
+    front_matter = text.split("---\n")[1]
+    assert len(text.encode()) < 400
+    # It is a real bomb: a plain safe_load builds a title of millions of characters.
+    assert len(str(yaml.safe_load(front_matter)["title"])) > 3_000_000
+    path = write(tmp_path / "bomb.md", text)
+    with pytest.raises(IngestError, match=r"bomb\.md: the front matter uses a YAML alias \(\*a\)"):
+        load_file(path)
+
+
+def test_anchors_without_aliases_are_fine(tmp_path: Path) -> None:
+    [a] = load_file(write(tmp_path / "a.md", f"---\ntitle: &t Bridge reopens\n---\n{BODY}"))
+    assert a.title == "Bridge reopens"
+
+
+def test_front_matter_size_is_capped(tmp_path: Path) -> None:
+    big = "---\ntitle: Bridge\nnotes: " + "x" * 70_000 + "\n---\n" + BODY
+    with pytest.raises(IngestError, match=r"big\.md: front matter of 70,\d{3} characters; limit"):
+        load_file(write(tmp_path / "big.md", big))
+
+
+@pytest.mark.parametrize(
+    ("field", "front_matter", "limit"),
+    [
+        ("title", "title: " + "T" * 1_001, "1,000"),
+        ("author", "author: " + "A" * 501, "500"),
+        ("source", "source: " + "S" * 301, "300"),
+        ("url", "url: https://example.org/" + "u" * 4_096, "4,096"),
+    ],
+)
+def test_metadata_fields_are_capped(
+    tmp_path: Path, field: str, front_matter: str, limit: str
+) -> None:
+    path = write(tmp_path / "long.md", f"---\n{front_matter}\n---\n{BODY}")
+    with pytest.raises(IngestError, match=rf"long\.md: the {field} is too long .*limit {limit}\)"):
+        load_file(path)
+
+
+def test_metadata_at_its_limit_is_kept(tmp_path: Path) -> None:
+    [a] = load_file(write(tmp_path / "a.md", f"---\ntitle: {'T' * 1_000}\n---\n{BODY}"))
+    assert len(a.title) == 1_000
+
+
+def test_article_length_is_refused_before_normalising(tmp_path: Path) -> None:
+    limits = InputLimits(max_article_chars=1_000)
+    # Over twice the limit: refused on its raw length; just over: on its normalised length.
+    path = write(tmp_path / "long.txt", "word " * 500)
+    with pytest.raises(IngestError, match=r"long\.txt: article too long \(2,500 characters; limit"):
+        load_file(path, limits=limits)
+    path = write(tmp_path / "longer.txt", "word " * 300)
+    with pytest.raises(IngestError, match=r"longer\.txt: article too long \(1,499 characters;"):
+        load_file(path, limits=limits)
+    assert load_file(write(tmp_path / "short.txt", "word " * 150), limits=limits)
+    with pytest.raises(IngestError, match=r"#1: article too long"):
+        load_file(write(tmp_path / "r.jsonl", json.dumps({"text": "w " * 600})), limits=limits)
+
+
+def test_the_check_limits_follow_the_setting() -> None:
+    from settings import Settings
+    from vectorstore.limits import check_limits
+
+    assert check_limits(Settings(max_article_chars=12_345)).max_article_chars == 12_345
+
+
+def test_loaders_do_not_import_the_web_fetcher() -> None:
+    """The loaders <-> web import cycle is gone: loading a file never imports the fetcher."""
+    import subprocess
+    import sys
+
+    code = "import sys, vectorstore.loaders; print('vectorstore.web' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

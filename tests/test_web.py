@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,7 +17,7 @@ import pytest
 
 from tests.test_loaders import minimal_pdf
 from vectorstore.ingest import ingest
-from vectorstore.loaders import IngestError, load_url
+from vectorstore.loaders import IngestError
 from vectorstore.models import Article
 from vectorstore.web import (
     Page,
@@ -25,6 +26,7 @@ from vectorstore.web import (
     article_from_page,
     fetch_article,
     fetch_page,
+    load_url,
     public_url,
 )
 
@@ -344,3 +346,73 @@ def test_article_from_page_names_the_failure() -> None:
     page = Page(url="https://example.org/a", content_type="text/html", body=b"<html></html>")
     with pytest.raises(UrlError, match=r"^https://example\.org/a: no article text found"):
         article_from_page(page, "https://example.org/a")
+
+
+# --- the deadline holds for the whole transfer -----------------------------------------------
+
+
+class _Drip(BaseHTTPRequestHandler):
+    """Sends a byte every 50 ms, well inside any read timeout, for as long as it is read."""
+
+    def _drip(self, data: bytes) -> None:
+        for n in range(len(data)):
+            self.wfile.write(data[n : n + 1])
+            self.wfile.flush()
+            time.sleep(0.05)
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        try:
+            if self.path == "/headers":  # the status line and headers themselves drip
+                self._drip(b"HTTP/1.1 200 OK\r\nX-Slow: " + b"s" * 600 + b"\r\n\r\n")
+            else:
+                self.wfile.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 600\r\n\r\n"
+                )
+                self._drip(b"w" * 600)
+        except OSError:  # the client cut the connection: what the test wants
+            pass
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def drip() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Drip)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.mark.parametrize("path", ["/body", "/headers"])
+def test_a_site_that_drips_cannot_hold_a_fetch_past_its_deadline(drip: str, path: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(UrlError, match=r"took too long to download \(over 1\.5 seconds\)") as err:
+        fetch_page(f"{drip}{path}", allow_private=True, timeout=1, deadline=1.5)
+    # The whole drip would take 30 s; each byte comes well inside the 1 s read timeout.
+    assert time.monotonic() - started < 1.5 + 2.0
+    assert str(err.value).startswith(f"{drip}{path}")
+
+
+def test_a_dripping_link_is_rejected_and_the_rest_of_the_ingest_goes_on(
+    drip: str, tmp_path: Path
+) -> None:
+    from settings import Settings
+    from tests.files import write
+    from vectorstore.limits import InputLimits
+
+    settings = Settings(allow_private_urls=True)
+    good = write(tmp_path / "a.txt", "Bridge reopens\n\n" + PARAGRAPH)
+    store = _RecordingStore()
+    report = ingest(
+        [f"{drip}/body", str(good)],
+        store,
+        chunk_chars=settings.chunk_chars,
+        allow_private_urls=settings.allow_private_urls,
+        limits=InputLimits(fetch_timeout=1, fetch_deadline=1.5),
+    )
+    assert [r.name for r in report.rejected] == [f"{drip}/body"]
+    assert "took too long" in report.rejected[0].reason
+    assert report.added == [str(good)] and [a.title for a in store.added] == ["Bridge reopens"]

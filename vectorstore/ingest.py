@@ -15,26 +15,28 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vectorstore.chunking import chunk_article
+from vectorstore.limits import MAX_ARTICLE_CHARS, InputLimits
 from vectorstore.loaders import (
     LOADERS,
     IngestError,
     article_from_record,
     article_from_text,
     load_file,
-    load_url,
     normalize_text,
     parse_date,
     read_bytes_as_text,
 )
 from vectorstore.models import Article, IngestReport, Passage, Rejected
-from vectorstore.web import fetch_article
+from vectorstore.web import fetch_article, load_url
 
 if TYPE_CHECKING:
     from vectorstore.store import ArchiveStore
 
 __all__ = [
     "LOADERS",
+    "MAX_ARTICLE_CHARS",
     "IngestError",
+    "InputLimits",
     "article_from_record",
     "article_from_text",
     "chunk_article",
@@ -46,8 +48,6 @@ __all__ = [
     "read_bytes_as_text",
     "store_loaded",
 ]
-
-MAX_ARTICLE_CHARS = 2_000_000
 
 
 def _is_url(item: str) -> bool:
@@ -66,13 +66,13 @@ def _expand(item: str) -> Iterator[Path]:
             yield child
 
 
-def _load_item(item: str | Path, allow_private_urls: bool) -> list[Article]:
+def _load_item(item: str | Path, allow_private_urls: bool, limits: InputLimits) -> list[Article]:
     if isinstance(item, str) and _is_url(item):
-        return [fetch_article(item, allow_private=allow_private_urls)]
+        return [fetch_article(item, allow_private=allow_private_urls, limits=limits)]
     path = Path(item)
     if not path.exists():
         raise IngestError(f"{path}: no such file or folder")
-    return load_file(path)
+    return load_file(path, limits=limits)
 
 
 def _prepare(
@@ -128,11 +128,11 @@ def store_loaded(
 
 
 def _load_all(
-    items: list[str | Path], allow_private_urls: bool
+    items: list[str | Path], allow_private_urls: bool, limits: InputLimits
 ) -> Iterator[tuple[str, list[Article] | IngestError]]:
     for item in items:
         try:
-            yield str(item), _load_item(item, allow_private_urls)
+            yield str(item), _load_item(item, allow_private_urls, limits)
         except IngestError as e:
             yield str(item), e
 
@@ -146,17 +146,20 @@ def ingest(
     allow_private_urls: bool = False,
     source: str = "",
     published: dt.date | None = None,
+    limits: InputLimits | None = None,
 ) -> IngestReport:
     """Add files, folders and URLs to the store; what failed or was already there is reported.
 
     URLs on the server's own network are refused unless `allow_private_urls`; `source` and
-    `published` replace what the files say.
+    `published` replace what the files say. Each input is read within `limits` (their
+    article length is `max_article_chars`), and one over a limit is rejected, not the run.
     """
+    limits = (limits or InputLimits()).model_copy(update={"max_article_chars": max_article_chars})
     items: list[str | Path] = []
     for raw in map(str, paths_or_urls):
         items.extend([raw] if _is_url(raw) else _expand(raw))
     return store_loaded(
-        _load_all(items, allow_private_urls),
+        _load_all(items, allow_private_urls, limits),
         store,
         chunk_chars=chunk_chars,
         max_article_chars=max_article_chars,

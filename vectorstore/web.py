@@ -18,25 +18,27 @@ import contextlib
 import http
 import http.client
 import ipaddress
-import re
 import socket
 import ssl
-import time
 import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from vectorstore.loaders import (
-    LOADERS,
+from vectorstore.articles import (
+    DEFAULT_LIMITS,
     IngestError,
     article_from_html,
     article_from_text,
     guarded,
     read_bytes_as_text,
 )
+from vectorstore.documents import load_pdf
+from vectorstore.limits import FETCH_DEADLINE, FETCH_TIMEOUT, MAX_FETCH_BYTES, InputLimits
 from vectorstore.models import Article
+from vectorstore.transfer import Addresses, Deadline, PinnedHTTP, PinnedHTTPS
+from vectorstore.urls import public_url
 
 ALLOW_PRIVATE_SETTING = "FACTCHECK_ALLOW_PRIVATE_URLS=true"
 MAX_REDIRECTS = 5
@@ -46,8 +48,6 @@ _HTML = {"text/html", "application/xhtml+xml"}
 _READ = 64 * 1024
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
-# (family, sockaddr) pairs, as socket.getaddrinfo gives them.
-Addresses = list[tuple[int, tuple]]
 Resolver = Callable[[str, int], Addresses]
 
 
@@ -62,15 +62,6 @@ class Page(BaseModel):
     content_type: str  # e.g. "text/html"
     charset: str | None = None
     body: bytes
-
-
-# Up to the last "@" of the authority, as urlsplit reads it: a password may hold an "@".
-_USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*:)?//[^/?#]*@", re.IGNORECASE)
-
-
-def public_url(url: str) -> str:
-    """The address without its user:password@ part, for messages and provenance."""
-    return _USERINFO.sub(lambda m: f"{m.group(1) or ''}//", url.strip())
 
 
 def address_problem(address: str) -> str | None:
@@ -102,42 +93,6 @@ def resolve(host: str, port: int) -> Addresses:
     return [(family, sockaddr) for family, _, _, _, sockaddr in infos]
 
 
-def _connect(addresses: Addresses, timeout: float) -> socket.socket:
-    error: OSError = OSError("no address to connect to")
-    for family, sockaddr in addresses:
-        sock = socket.socket(family, socket.SOCK_STREAM)
-        try:
-            sock.settimeout(timeout)
-            sock.connect(sockaddr)
-            return sock
-        except OSError as e:
-            sock.close()
-            error = e
-    raise error
-
-
-class _PinnedHTTP(http.client.HTTPConnection):
-    """Connects to addresses already checked, never to a fresh DNS answer."""
-
-    def __init__(self, host: str, port: int, addresses: Addresses, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.addresses = addresses
-
-    def connect(self) -> None:
-        self.sock = _connect(self.addresses, self.timeout)
-
-
-class _PinnedHTTPS(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, addresses: Addresses, timeout: float) -> None:
-        self.tls = ssl.create_default_context()  # verifies the certificate against the host
-        super().__init__(host, port, timeout=timeout, context=self.tls)
-        self.addresses = addresses
-
-    def connect(self) -> None:
-        sock = _connect(self.addresses, self.timeout)
-        self.sock = self.tls.wrap_socket(sock, server_hostname=self.host)
-
-
 def _target(parts: urllib.parse.SplitResult) -> str:
     """Path and query as sent on the request line, with unsafe characters quoted."""
     path = urllib.parse.quote(parts.path or "/", safe="/%:@!$&'()*+,;=-._~")
@@ -156,21 +111,25 @@ def fetch_page(
     url: str,
     *,
     allow_private: bool = False,
-    timeout: float = 15,
-    max_bytes: int = 5_000_000,
+    timeout: float = FETCH_TIMEOUT,
+    max_bytes: int = MAX_FETCH_BYTES,
+    deadline: float = FETCH_DEADLINE,
     max_redirects: int = MAX_REDIRECTS,
     resolver: Resolver = resolve,
     check_address: Callable[[str], str | None] = address_problem,
 ) -> Page:
     """GET a page, following redirects, with every hop checked; UrlError on any failure.
 
-    `timeout` bounds connecting and each read; the whole fetch gives up after four times it.
+    `timeout` bounds connecting and each read; `deadline` (seconds) bounds the whole fetch,
+    redirects included, however slowly the site sends its bytes.
     """
     first = public_url(url)
-    deadline = time.monotonic() + 4 * timeout
+    clock = Deadline(deadline)
     current = url.strip()
     for hop in range(max_redirects + 1):
         where = first if hop == 0 else f"{first} (redirected to {public_url(current)})"
+        if clock.remaining() <= 0:
+            raise _too_slow(where, deadline)
         parts = urllib.parse.urlsplit(current)
         if parts.scheme.lower() not in ("http", "https"):
             raise UrlError(f"{where}: only http:// and https:// addresses can be fetched")
@@ -178,9 +137,10 @@ def fetch_page(
         addresses = _checked_addresses(host, port, where, allow_private, resolver, check_address)
         tls = parts.scheme.lower() == "https"
         try:
-            conn = (_PinnedHTTPS if tls else _PinnedHTTP)(host, port, addresses, timeout)
+            conn = (PinnedHTTPS if tls else PinnedHTTP)(host, port, addresses, timeout, clock)
         except http.client.InvalidURL as e:
             raise UrlError(f"{where}: not a valid web address") from e
+        clock.watch()
         try:
             response = _request(conn, _target(parts), host, where, timeout)
             if response.status in _REDIRECTS:
@@ -193,7 +153,9 @@ def fetch_page(
             if not 200 <= response.status < 300:
                 status = _status_text(response.status, response.reason)
                 raise UrlError(f"{where}: the page answered {status}")
-            body = _read_capped(response, where, max_bytes, deadline)
+            body = _read_capped(response, where, max_bytes)
+            if clock.expired:  # the cut connection may look like a page that just ended
+                raise _too_slow(where, deadline)
             # get_content_type() says text/plain when the header is missing: sniff instead.
             declared = response.getheader("Content-Type")
             return Page(
@@ -202,9 +164,18 @@ def fetch_page(
                 charset=response.headers.get_content_charset(),
                 body=body,
             )
+        except UrlError as e:
+            if clock.expired:  # whatever broke, it broke because the time was up
+                raise _too_slow(where, deadline) from e
+            raise
         finally:
+            clock.release()
             conn.close()
     raise UrlError(f"{first}: too many redirects (more than {max_redirects})")
+
+
+def _too_slow(where: str, seconds: float) -> UrlError:
+    return UrlError(f"{where}: the page took too long to download (over {seconds:g} seconds)")
 
 
 def _host_port(parts: urllib.parse.SplitResult, where: str) -> tuple[str, int]:
@@ -272,9 +243,7 @@ def _request(
         raise UrlError(f"{where}: could not connect to {host} ({reason})") from e
 
 
-def _read_capped(
-    response: http.client.HTTPResponse, where: str, max_bytes: int, deadline: float
-) -> bytes:
+def _read_capped(response: http.client.HTTPResponse, where: str, max_bytes: int) -> bytes:
     too_large = f"{where}: the page is too large (over {max_bytes:,} bytes)"
     length = response.getheader("Content-Length")
     if length and length.strip().isdigit() and int(length) > max_bytes:
@@ -286,8 +255,6 @@ def _read_capped(
             size += len(chunk)
             if size > max_bytes:
                 raise UrlError(too_large)
-            if time.monotonic() > deadline:
-                raise UrlError(f"{where}: the page took too long to download")
             chunks.append(chunk)
     except TimeoutError as e:
         raise UrlError(f"{where}: the site stopped sending the page (timed out)") from e
@@ -303,32 +270,32 @@ def _sniff(body: bytes) -> str:
     return "text/html" if head.startswith(b"<") else "text/plain"
 
 
-def _extract(page: Page, name: str) -> Article:
+def _extract(page: Page, name: str, limits: InputLimits) -> Article:
     if page.content_type in _HTML:
         html: str | bytes = page.body
         if page.charset:
             # An unknown charset name: trafilatura guesses from the bytes instead.
             with contextlib.suppress(LookupError):
                 html = page.body.decode(page.charset, errors="replace")
-        return guarded(name, lambda: [article_from_html(html, name, page.url)])[0]
+        return guarded(name, lambda: [article_from_html(html, name, page.url, limits=limits)])[0]
     if page.content_type == "text/plain":
         text = read_bytes_as_text(page.body, name)
         if not text.strip():
             raise UrlError(f"{name}: no article text found on the page")
-        return article_from_text(text, url=page.url, origin=name)
+        return article_from_text(text, url=page.url, origin=name, limits=limits)
     if page.content_type == "application/pdf":
-        pdf = guarded(name, lambda: LOADERS[".pdf"](page.body, name, Path("page.pdf")))[0]
+        pdf = guarded(name, lambda: load_pdf(page.body, name, Path("page.pdf"), limits))[0]
         return pdf.model_copy(update={"url": page.url})
     raise UrlError(f"{name}: not a web page (the address gives {page.content_type})")
 
 
-def article_from_page(page: Page, name: str) -> Article:
+def article_from_page(page: Page, name: str, *, limits: InputLimits = DEFAULT_LIMITS) -> Article:
     """The article in a fetched page: HTML via trafilatura, plain text as is, PDF by its loader.
 
     The source is the site's own name, else its host; `name` labels messages and `origin`.
     """
     try:
-        article = _extract(page, name)
+        article = _extract(page, name, limits)
     except UrlError:
         raise
     except IngestError as e:  # the loaders' own messages, as a UrlError like every other
@@ -343,13 +310,30 @@ def article_from_page(page: Page, name: str) -> Article:
 
 
 def fetch_article(
-    url: str, *, allow_private: bool = False, timeout: float = 15, max_bytes: int = 5_000_000
+    url: str,
+    *,
+    allow_private: bool = False,
+    timeout: float | None = None,
+    max_bytes: int | None = None,
+    limits: InputLimits = DEFAULT_LIMITS,
 ) -> Article:
     """Fetch a page and return its article: headline, byline, date, site and main text.
 
     Raises UrlError (an IngestError) with a message for the reporter when the address is
     not http(s), not found, on a private network (unless `allow_private`), unreachable,
-    answers with an error status, is too large, is not a web page or holds no article.
+    answers with an error status, is too large or too slow, is not a web page or holds no
+    article. `timeout` and `max_bytes`, when given, replace those of `limits`.
     """
-    page = fetch_page(url, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes)
-    return article_from_page(page, public_url(url))
+    page = fetch_page(
+        url,
+        allow_private=allow_private,
+        timeout=limits.fetch_timeout if timeout is None else timeout,
+        max_bytes=limits.max_fetch_bytes if max_bytes is None else max_bytes,
+        deadline=limits.fetch_deadline,
+    )
+    return article_from_page(page, public_url(url), limits=limits)
+
+
+def load_url(url: str, **kwargs: object) -> Article:
+    """The old name of `fetch_article`, kept for callers outside the project."""
+    return fetch_article(url, **kwargs)  # type: ignore[arg-type]
