@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 PROJECT_ROOT = Path(__file__).resolve().parent
 # The chat model's settings: what FACTCHECK_PIN_MODEL_SETTINGS keeps a session from changing.
 MODEL_FIELDS = ("provider", "model", "base_url", "api_key", "request_timeout")
+# Limits a browser session may lower but never raise past the server's: each claim and
+# each character is model time the whole desk shares.
+SESSION_CAPPED = ("max_claims", "max_article_chars")
 
 
 def default_cache_dir() -> Path:
@@ -80,7 +83,8 @@ class Settings(BaseSettings):
 
         The server's API key belongs to the server's provider and endpoint: a session
         that changes either gets no key but the one it typed itself. Pinned model
-        settings ignore the session's changes to them.
+        settings ignore the session's changes to them, and the limits in SESSION_CAPPED
+        never exceed the server's.
         """
         server = cls()
         changes = dict(overrides)
@@ -88,6 +92,9 @@ class Settings(BaseSettings):
             for name in MODEL_FIELDS:
                 changes.pop(name, None)
         session = cls(**changes)
+        over = [n for n in SESSION_CAPPED if getattr(session, n) > getattr(server, n)]
+        if over:  # a session's limit above the server's is the server's
+            session = session.model_copy(update={n: getattr(server, n) for n in over})
         moved = (session.provider, session.base_url) != (server.provider, server.base_url)
         if moved and "api_key" not in changes:
             session = session.model_copy(update={"api_key": None})

@@ -125,7 +125,7 @@ def key_status(settings: Settings) -> str:
     return "An API key is set (from the environment)."
 
 
-def render_form(settings: Settings) -> None:
+def render_form(settings: Settings, server: Settings) -> None:
     pinned = settings.pin_model_settings
     with st.form("settings_form"):
         st.markdown("**Language model**")
@@ -170,15 +170,22 @@ def render_form(settings: Settings) -> None:
             help="Passages less similar than this to a claim count as unrelated.",
             key=FIELDS["min_score"],
         )
+        # A session may lower these, never raise them past the server's (Settings.for_session).
         st.number_input(
-            "Most claims per article", 1, 200, settings.max_claims, key=FIELDS["max_claims"]
+            "Most claims per article",
+            1,
+            server.max_claims,
+            settings.max_claims,
+            help=f"At most {server.max_claims:,} on this server.",
+            key=FIELDS["max_claims"],
         )
         st.number_input(
             "Longest article (characters)",
-            1000,
-            2_000_000,
+            min(1000, server.max_article_chars),
+            server.max_article_chars,
             settings.max_article_chars,
             step=1000,
+            help=f"At most {server.max_article_chars:,} on this server.",
             key=FIELDS["max_article_chars"],
         )
         st.number_input(
@@ -229,7 +236,7 @@ def main() -> None:
     changed = sorted(overrides())
     if changed:
         st.caption(md_literal("Changed for this session: " + ", ".join(changed)))
-    render_form(settings)
+    render_form(settings, Settings())
     a, b = st.columns(2)
     a.button("Reset to the defaults", on_click=reset, disabled=not changed)
     if "api_key" in overrides():

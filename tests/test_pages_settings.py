@@ -247,6 +247,32 @@ def test_changed_settings_apply_to_every_page_of_the_session(app_env, monkeypatc
     assert by_label(at.text_input, "Model").value == Settings().model
 
 
+def test_a_session_cannot_raise_the_servers_limits(app_env, monkeypatch):
+    monkeypatch.setenv("FACTCHECK_MAX_CLAIMS", "10")
+    monkeypatch.setenv("FACTCHECK_MAX_ARTICLE_CHARS", "20000")
+    # Whatever a session holds, the settings every page builds stay within the server's.
+    raised = Settings.for_session({"max_claims": 200, "max_article_chars": 2_000_000})
+    assert (raised.max_claims, raised.max_article_chars) == (10, 20_000)
+    lowered = Settings.for_session({"max_claims": 3, "max_article_chars": 5_000})
+    assert (lowered.max_claims, lowered.max_article_chars) == (3, 5_000)
+
+    at = settings_page()
+    claims = by_label(at.number_input, "Most claims per article")
+    length = by_label(at.number_input, "Longest article (characters)")
+    assert (claims.max, length.max) == (10, 20_000)
+    # A value past the form's maximum is not saved.
+    at.session_state["set_max_claims"] = 200
+    click(at, "Save settings")
+    assert at.session_state["settings_overrides"] == {}
+    # An override saved when the server allowed more is held to today's limit.
+    at.session_state["settings_overrides"] = {"max_claims": 200}
+    at.run()
+    assert by_label(at.number_input, "Most claims per article").value == 10
+    by_label(at.number_input, "Most claims per article").set_value(4)
+    click(at, "Save settings")
+    assert at.session_state["settings_overrides"] == {"max_claims": 4}
+
+
 def test_invalid_settings_are_not_saved(app_env):
     at = settings_page()
     by_label(at.text_input, "Endpoint base URL").input("ftp://example.org")
