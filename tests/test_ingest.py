@@ -99,3 +99,28 @@ def test_a_bad_file_writes_nothing(tmp_path: Path, store: ArchiveStore) -> None:
     assert "too long" in reasons[1] and "no such file" in reasons[2]
     assert report.added == [] and store.count() == 0
     assert not store.has_article(article_from_text("First story is fine.").id)
+
+
+@pytest.mark.integration
+def test_hostile_files_are_rejected_and_the_rest_of_the_folder_goes_in(
+    tmp_path: Path, store: ArchiveStore
+) -> None:
+    from tests.test_documents import blank_pdf, word_file
+    from tests.test_loaders import alias_bomb
+
+    first = ingest([str(write(tmp_path / "old.txt", f"Old story\n\n{BODY}"))], store,
+                   chunk_chars=200)  # fmt: skip
+    before = store.stats()
+    root = tmp_path / "drop"
+    write(root / "a-bomb.md", alias_bomb())
+    write(root / "b-bomb.docx", word_file({"word/media/filler.bin": bytes(40_000_000)}))
+    write(root / "c-pages.pdf", blank_pdf(1_001))
+    write(root / "d-good.txt", "Flood\n\nRain flooded the coast road on Tuesday.")
+    report = ingest([str(root)], store, chunk_chars=200)
+    assert first.added and report.added == [str(root / "d-good.txt")]
+    reasons = {Path(r.name).name: r.reason for r in report.rejected}
+    assert "YAML alias" in reasons["a-bomb.md"]
+    assert "compressed" in reasons["b-bomb.docx"] and "limit 100 to 1" in reasons["b-bomb.docx"]
+    assert "1,001 pages; limit 1,000" in reasons["c-pages.pdf"]
+    after = store.stats()
+    assert (after["articles"], store.count()) == (before["articles"] + 1, before["chunks"] + 1)
