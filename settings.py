@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     store_dir: Path = PROJECT_ROOT / "data" / "store"
     chroma_host: str | None = None  # set to use a Chroma server (HttpClient) instead of a folder
     chroma_port: int = 8000
+    # The lexical (BM25) index's folder, shared by the app processes of one host; unset:
+    # store_dir/lexical, or cache_dir/lexical/HOST-PORT with a Chroma server.
+    lexical_dir: Path | None = None
     collection: str = "archive"
     chunk_chars: int = Field(800, ge=200, le=4000)
     # URLs on the server's own network (intranet, cloud metadata) are refused unless set.

@@ -14,7 +14,8 @@ Three methods (``METHODS``), all over the same 10,375 verified claims:
   ``settings.cache_dir / "eval"``, one file per field, keyed by the claims file's
   hash and the embedding model, so a rerun embeds only the queries.
 * ``bm25``: Okapi BM25 over claim + title with the stemming tokenizer of
-  ``vectorstore.lexical`` (the index the archive's hybrid search uses).
+  ``vectorstore.lexical``, scored by the archive's own index (``vectorstore.lexical_index``,
+  tantivy, here in memory).
 * ``hybrid`` (default): per query, the 100 best documents of each method are pooled,
   both scores z-normalised over the pool and mixed ``weight * dense + (1 - weight) *
   bm25`` (``vectorstore.lexical.fuse``; weight 0.7 by default) - the archive's hybrid
@@ -54,6 +55,7 @@ from eval.retrieval_data import CLAIMS_FILE, read_clef_retrieval
 from settings import Settings
 from vectorstore import lexical
 from vectorstore.embeddings import MiniLMEmbeddings
+from vectorstore.lexical_index import LexicalIndex
 
 METHODS = ("dense", "bm25", "hybrid")
 DEFAULT_METHOD = "hybrid"
@@ -63,7 +65,7 @@ DEPTH = 100  # documents kept per query: deeper than any figure needs
 CONFIG = {
     "query": "tweet without links; hashtags split into words; symbols, entities, RT dropped",
     "dense": "cosine(claim) + cosine(title), MiniLM",
-    "bm25": "claim + title, vectorstore.lexical tokenizer (light stemming), k1 1.5, b 0.75",
+    "bm25": "claim + title, vectorstore.lexical tokenizer (light stemming), tantivy BM25 k1 1.2, b 0.75",
     "hybrid": f"z-scores over the top {lexical.POOL} of each, weight * dense + (1 - weight) * bm25",
 }
 
@@ -121,11 +123,14 @@ def document_vectors(
 
 
 def bm25_scores(queries: Sequence[str], docs: Sequence[str]) -> np.ndarray:
-    """(queries, documents) BM25 scores with the archive's index and tokenizer."""
-    index = lexical.BM25Index.from_texts(docs)
-    if not queries:
-        return np.zeros((0, len(docs)))
-    return np.vstack([index.scores(q) for q in queries])
+    """(queries, documents) BM25 scores with the archive's index and tokenizer (in memory)."""
+    index = LexicalIndex(None)
+    index.update(add=[(str(j), str(j), doc) for j, doc in enumerate(docs)])
+    out = np.zeros((len(queries), len(docs)))
+    for i, query in enumerate(queries):
+        for doc, score in index.top(lexical.tokenize(query), len(docs)):
+            out[i, int(doc)] = score
+    return out
 
 
 def fuse(dense: np.ndarray, sparse: np.ndarray, weight: float = DEFAULT_WEIGHT) -> np.ndarray:

@@ -209,7 +209,6 @@ for chunk_chars in CHUNK_SIZES:
     with archive_for(
         items, sized, embeddings, distractors=[str(f) for f in bbc_files], progress=False
     ) as (store, info):
-        index = store.lexical_index()
         for query_set, (queries, relevant) in QUERY_SETS.items():
             for method in rr.METHODS if queries else ():
                 figures = rr.archive_retrieval(store, queries, relevant, method=method)
@@ -220,7 +219,6 @@ for chunk_chars in CHUNK_SIZES:
                         "chunk_chars": chunk_chars,
                         "method": method,
                         "chunks": info["chunks"],
-                        "bm25_build_s": round(index.seconds, 3),
                     }
                     | {name: round(figures[key], 4) for key, name in SHOWN.items()}
                 )

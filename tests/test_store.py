@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from settings import Settings
+from settings import PROJECT_ROOT, Settings
 from vectorstore.embeddings import MiniLMEmbeddings
 from vectorstore.ingest import article_from_text, chunk_article
+from vectorstore.lexical_sync import sync
 from vectorstore.models import Article
 from vectorstore.store import ArchiveStore, open_store
 
@@ -51,6 +54,7 @@ def emb() -> MiniLMEmbeddings:
 
 def settings_for(path: Path, **kw) -> Settings:
     kw.setdefault("chroma_host", None)  # never a server from the environment by accident
+    kw.setdefault("lexical_dir", None)
     return Settings(store_dir=path, **kw)
 
 
@@ -152,6 +156,124 @@ def test_reopened_store_keeps_everything(tmp_path: Path, emb: MiniLMEmbeddings) 
     assert again.search("water in homes", k=1)[0].article_id == FLOOD.id
 
 
+def bm25_articles(store: ArchiveStore, query: str) -> list[str]:
+    """Articles of the BM25 hits, best first, each once."""
+    return list(
+        dict.fromkeys(p.article_id for p in store.search_hybrid(query, k=20, method="bm25"))
+    )
+
+
+TRAM = article_from_text(
+    "The tram depot flooded after the storm on Monday night. Engineers drained the pits "
+    "by Friday and the first trams left the depot again on Saturday morning.",
+    title="Tram depot flooded",
+    source="Harbor Gazette",
+)
+
+
+def test_lexical_index_follows_adds_and_deletes(store: ArchiveStore) -> None:
+    assert store.lexical.count() == store.count()
+    assert bm25_articles(store, "striker scored twice") == [FOOTBALL.id]
+    before = store.fingerprint()
+    n_football = len(chunk_article(FOOTBALL, 120))
+    # One article out, another of the same chunk count in: nothing of the first remains.
+    tram_chunks = chunk_article(TRAM, 120)
+    assert len(tram_chunks) == n_football
+    assert store.delete_article(FOOTBALL.id) == n_football
+    deleted = store.fingerprint()
+    assert store.add_article(TRAM, tram_chunks)
+    assert store.count() == store.lexical.count()
+    assert bm25_articles(store, "striker scored twice Rivertown") == []
+    assert bm25_articles(store, "tram depot drained")[0] == TRAM.id
+    assert {p.article_id for p in store.search_hybrid("Rivertown striker", k=20)} <= {
+        BUDGET.id,
+        FLOOD.id,
+        TRAM.id,
+    }
+    assert len({before, deleted, store.fingerprint()}) == 3  # same count, other contents
+
+
+def test_fingerprint_changes_on_every_add_and_delete(store: ArchiveStore) -> None:
+    seen = [store.fingerprint()]
+    assert isinstance(seen[0], str) and seen[0] == store.fingerprint()  # stable when unchanged
+    assert store.add_article(TRAM, chunk_article(TRAM, 120))
+    seen.append(store.fingerprint())
+    store.delete_article(FLOOD.id)
+    seen.append(store.fingerprint())
+    store.delete_article(TRAM.id)
+    seen.append(store.fingerprint())
+    assert len(set(seen)) == 4
+
+
+REOPEN = """
+import json, sys
+from pathlib import Path
+from settings import Settings
+from vectorstore.store import open_store
+store = open_store(Settings(store_dir=Path(sys.argv[1]), chroma_host=None, lexical_dir=None))
+hits = store.search_hybrid(sys.argv[2], k=5, method="bm25")
+print(json.dumps({"sync": store.lexical_sync, "hits": list(dict.fromkeys(p.article_id for p in hits)),
+                  "fingerprint": store.fingerprint()}))
+"""
+
+
+def reopen_elsewhere(path: Path, query: str) -> dict:
+    """Open the store in a new process (nothing shared in memory) and search it."""
+    out = subprocess.run(
+        [sys.executable, "-c", REOPEN, str(path), query],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    return json.loads(out.stdout)
+
+
+def test_index_persists_and_an_old_store_gets_it_built_once(
+    tmp_path: Path, emb: MiniLMEmbeddings
+) -> None:
+    path = tmp_path / "s"
+    s = open_store(settings_for(path), embedding=emb)
+    fill(s, BUDGET, FLOOD)
+    chunks, fingerprint = s.count(), s.fingerprint()
+    again = reopen_elsewhere(path, "valley road flooded")
+    assert again["sync"]["added"] == 0 and again["sync"]["indexed"] == chunks  # kept on disk
+    assert again["hits"] == [FLOOD.id] and again["fingerprint"] == fingerprint
+    # A store made before the index existed: no index folder; built once, at the next open.
+    shutil.rmtree(path / "lexical")
+    built = reopen_elsewhere(path, "library budget")
+    assert built["sync"]["added"] == chunks and built["hits"][0] == BUDGET.id
+    assert built["fingerprint"] == fingerprint
+    assert reopen_elsewhere(path, "library budget")["sync"]["added"] == 0
+
+
+def test_an_index_out_of_step_is_repaired_at_open(tmp_path: Path, emb: MiniLMEmbeddings) -> None:
+    path = tmp_path / "s"
+    s = open_store(settings_for(path), embedding=emb)
+    fill(s, BUDGET, FLOOD)
+    # As a crash between the two writes, or a writer on another host, would leave it:
+    # chunks the index holds but Chroma not, then chunks Chroma holds but the index not.
+    s.collection.delete(where={"article_id": FLOOD.id})
+    repaired = reopen_elsewhere(path, "valley road flooded")
+    assert repaired["sync"]["deleted"] == len(chunk_article(FLOOD, 120))
+    assert repaired["hits"] == []
+    fill(ArchiveStore(s.client, s.collection_name, emb), TRAM)  # its index in memory only
+    repaired = reopen_elsewhere(path, "flooded tram depot")
+    assert repaired["sync"]["added"] == len(chunk_article(TRAM, 120))
+    assert repaired["hits"] == [TRAM.id]
+
+
+def test_a_full_sync_finds_a_swap_of_equal_chunk_counts(
+    tmp_path: Path, emb: MiniLMEmbeddings
+) -> None:
+    s = open_store(settings_for(tmp_path / "s"), embedding=emb)
+    fill(s, BUDGET, FOOTBALL)
+    s.collection.delete(where={"article_id": FOOTBALL.id})  # behind the index's back
+    fill(ArchiveStore(s.client, s.collection_name, emb), TRAM)  # as many chunks
+    assert sync(s.collection, s.lexical)["added"] == 0  # equal counts: taken as in step
+    report = sync(s.collection, s.lexical, full=True)
+    assert (report["added"], report["deleted"]) == (2, 2)
+    assert bm25_articles(s, "striker Rivertown tram depot") == [TRAM.id]
+    assert s.lexical.ids() == set(s.collection.get(include=[])["ids"])
+
+
 def test_langchain_view_shares_collection(store: ArchiveStore) -> None:
     lc = store.as_langchain()
     docs = lc.similarity_search_with_relevance_scores("library budget cut", k=2)
@@ -193,10 +315,24 @@ def chroma_server(tmp_path: Path):
 def test_http_client_when_host_is_set(
     tmp_path: Path, emb: MiniLMEmbeddings, chroma_server: int
 ) -> None:
-    settings = settings_for(tmp_path / "unused", chroma_host="127.0.0.1", chroma_port=chroma_server)
+    settings = settings_for(
+        tmp_path / "unused",
+        chroma_host="127.0.0.1",
+        chroma_port=chroma_server,
+        cache_dir=tmp_path / "cache",
+    )
     s = open_store(settings, embedding=emb)
     assert not s.client.get_settings().is_persistent
     assert "fastapi" in s.client.get_settings().chroma_api_impl.lower()
     assert not (tmp_path / "unused").exists()
     fill(s, FLOOD)
     assert s.search("flood", k=1)[0].article_id == FLOOD.id
+    # The lexical index is local to this host, in the cache unless lexical_dir says otherwise.
+    assert s.lexical.path and s.lexical.path.is_relative_to(settings.cache_dir / "lexical")
+    assert bm25_articles(s, "valley road flooded") == [FLOOD.id]
+    shared = settings.model_copy(update={"lexical_dir": tmp_path / "lex"})
+    other = open_store(shared, embedding=emb)  # a fresh index: built from the server once
+    assert other.lexical_sync["added"] == s.count() and other.lexical.path.is_relative_to(
+        tmp_path / "lex"
+    )
+    assert bm25_articles(other, "valley road flooded") == [FLOOD.id]

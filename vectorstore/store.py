@@ -1,139 +1,54 @@
-"""The archive store: one Chroma collection (cosine space) of article chunks.
+"""The archive store: one Chroma collection (cosine space) of article chunks, and its
+lexical index.
 
 Every chunk carries its article's metadata, so per-article facts (titles, sources, date
-range, chunk counts) are derived from the chunks themselves: there is no second database
-to keep in step. The same code runs embedded (PersistentClient) or against a Chroma server
-(HttpClient), chosen by settings.
+range, chunk counts) are derived from the chunks themselves (``vectorstore.catalog``). The
+same code runs embedded (PersistentClient) or against a Chroma server (HttpClient), chosen
+by settings (``vectorstore.client``).
 
 ``search`` is the dense search (Chroma's nearest neighbours); ``search_hybrid`` adds BM25
-over the chunk texts (``vectorstore.lexical``), from an index built in memory on first use
-and rebuilt when the collection's count changes.
+from the lexical index (``vectorstore.lexical_index``, tantivy, on disk), which every add
+and delete updates by chunk id after Chroma; opening a store brings an index that is out of
+step (or missing, for an archive made before it) in step once (``vectorstore.lexical_sync``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import threading
-import time
-from collections import Counter
-from collections.abc import Iterator
-from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import chromadb
-import chromadb.config
-import numpy as np
 from chromadb.api import ClientAPI
 
 from settings import Settings
-from vectorstore import lexical
+from vectorstore import catalog, hybrid, lexical
+from vectorstore.chunks import article_metadata, passage_from_chunk, unit
+from vectorstore.client import lexical_root, make_client
 from vectorstore.embeddings import MiniLMEmbeddings
+from vectorstore.lexical_index import LexicalIndex, open_index
+from vectorstore.lexical_sync import sync
 from vectorstore.models import Article, Passage
 
 if TYPE_CHECKING:
     from langchain_chroma import Chroma
 
-_PAGE = 5000  # rows per metadata read: keeps memory flat on large archives
-_FILTER_ROUNDS = 5  # batches of BM25 candidates checked against a `where` filter
+__all__ = ["ArchiveStore", "article_metadata", "make_client", "open_store", "passage_from_chunk"]
+
 _WRITE_BATCH = 256
 
 
-def _published_iso(meta: dict[str, Any]) -> str | None:
-    value = meta.get("published")
-    return value if isinstance(value, str) and value else None
-
-
-def _parse_date(value: str | None) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value[:10])
-    except ValueError:
-        return None  # written by someone else: show no date rather than fail a search
-
-
-def article_metadata(article: Article) -> dict[str, Any]:
-    """Per-article metadata every chunk carries. Chroma cannot hold None: such keys are left out."""
-    sha = article.sha256  # hashes the whole text: once per article
-    meta: dict[str, Any] = {
-        "article_id": sha[:16],
-        "title": article.title,
-        "author": article.author,
-        "source": article.source,
-        "article_sha256": sha,
-    }
-    if article.url:
-        meta["url"] = article.url
-    if article.published:
-        meta["published"] = article.published.isoformat()
-        meta["year"] = article.published.year
-        # An int so that `where` can filter date ranges ($gte/$lt work on numbers only).
-        meta["published_day"] = int(article.published.strftime("%Y%m%d"))
-    return meta
-
-
-def _unit(value: float) -> float:
-    return min(1.0, max(0.0, float(value)))
-
-
-@dataclass(frozen=True)
-class LexicalIndex:
-    """BM25 over a collection's chunk texts as they were when ``count`` was read."""
-
-    count: int
-    ids: list[str]
-    row_of: dict[str, int]
-    bm25: lexical.BM25Index
-    seconds: float
-
-    @classmethod
-    def build(cls, collection: Any, count: int) -> LexicalIndex:
-        """Read every chunk's text (in pages of ``_PAGE``) and index it."""
-        started = time.perf_counter()
-        ids: list[str] = []
-
-        def tokens() -> Iterator[list[str]]:  # streamed: no list of every chunk's tokens
-            offset = 0
-            while True:
-                page = collection.get(include=["documents"], limit=_PAGE, offset=offset)
-                ids.extend(page["ids"])
-                yield from (lexical.tokenize(doc or "") for doc in page["documents"] or [])
-                if len(page["ids"]) < _PAGE:
-                    return
-                offset += _PAGE
-
-        bm25 = lexical.BM25Index(tokens())
-        row_of = {cid: row for row, cid in enumerate(ids)}
-        return cls(count, ids, row_of, bm25, time.perf_counter() - started)
-
-
-_LEXICAL: dict[str, LexicalIndex] = {}  # collection id -> its index (one per collection)
-_LEXICAL_LOCK = threading.Lock()
-
-
-def passage_from_chunk(
-    chunk_id: str, text: str, meta: dict[str, Any], score: float | None = None
-) -> Passage:
-    return Passage(
-        id=chunk_id,
-        article_id=str(meta.get("article_id", chunk_id.split(":")[0])),
-        title=str(meta.get("title") or ""),
-        author=str(meta.get("author") or ""),  # chunks stored before bylines have none
-        source=str(meta.get("source") or ""),
-        published=_parse_date(_published_iso(meta)),
-        url=meta.get("url") or None,
-        text=text,
-        start=int(meta.get("start", 0)),
-        end=int(meta.get("end", len(text))),
-        score=score,
-    )
-
-
 class ArchiveStore:
-    """The newsroom's archive of prior articles, chunked and embedded in one collection."""
+    """The newsroom's archive of prior articles, chunked and embedded in one collection.
+
+    ``lexical_dir``: the folder of lexical indexes (one per collection id); None keeps the
+    index in memory, built from the collection when the store is opened.
+    """
 
     def __init__(
-        self, client: ClientAPI, collection_name: str, embedding: MiniLMEmbeddings | None = None
+        self,
+        client: ClientAPI,
+        collection_name: str,
+        embedding: MiniLMEmbeddings | None = None,
+        lexical_dir: Path | None = None,
     ) -> None:
         self.client = client
         self.collection_name = collection_name
@@ -148,6 +63,10 @@ class ArchiveStore:
             raise ValueError(
                 f"collection {collection_name!r} uses {space!r} distance; the archive needs cosine"
             )
+        # Keyed by the collection's id: a collection deleted and made again gets a new index.
+        path = lexical_dir / str(self.collection.id) if lexical_dir is not None else None
+        self.lexical: LexicalIndex = open_index(path)
+        self.lexical_sync = sync(self.collection, self.lexical)
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -171,16 +90,23 @@ class ArchiveStore:
                     ids=ids[lo:hi], documents=texts[lo:hi], metadatas=metas[lo:hi],
                     embeddings=vectors[lo:hi],
                 )  # fmt: skip
+            # After Chroma: a crash in between leaves chunks the index lacks, which the
+            # next open adds (lexical_sync); never indexed chunks Chroma lacks.
+            self.lexical.update(
+                add=[(cid, article_id, t) for cid, t in zip(ids, texts, strict=True)]
+            )
         except Exception:
             self.collection.delete(ids=ids)  # no half-stored article
+            self.lexical.update(delete=ids)
             raise
         return True
 
     def delete_article(self, article_id: str) -> int:
-        """Remove an article's chunks; returns how many were deleted."""
+        """Remove an article's chunks (from Chroma, then the index); how many were deleted."""
         ids = self.collection.get(where={"article_id": article_id}, include=[])["ids"]
         if ids:
             self.collection.delete(ids=ids)
+            self.lexical.update(delete=ids)
         return len(ids)
 
     # --- reading -----------------------------------------------------------------------------
@@ -192,47 +118,23 @@ class ArchiveStore:
     def count(self) -> int:
         return self.collection.count()
 
-    def _nearest(
-        self, *, n_results: int, where: dict | None, **query: Any
-    ) -> list[tuple[str, str, dict[str, Any], float]]:
-        """Chroma's nearest chunks to one query: (id, text, metadata, cosine distance)."""
-        result = self.collection.query(
-            n_results=n_results,
-            where=where or None,
-            include=["documents", "metadatas", "distances"],
-            **query,
-        )
-        rows = zip(
-            result["ids"][0], result["documents"][0], result["metadatas"][0],
-            result["distances"][0], strict=True,
-        )  # fmt: skip
-        return [(cid, doc or "", dict(meta or {}), float(dist)) for cid, doc, meta, dist in rows]
+    def fingerprint(self) -> str:
+        """Identifies the archive's contents: changes with every chunk added or deleted.
+
+        From the lexical index's facts (updated in the same commit as its chunks), so it
+        costs one lookup, not a read of the archive; equal contents give equal fingerprints.
+        """
+        return f"{self.collection.id}-{self.lexical.fingerprint()}"
 
     def search(self, query: str, k: int, where: dict | None = None) -> list[Passage]:
         """The k chunks nearest to the query, best first; score = 1 - cosine distance, in 0..1."""
         if k < 1 or not query.strip() or self.collection.count() == 0:
             return []
-        rows = self._nearest(n_results=k, where=where, query_texts=[query])
+        rows = hybrid.nearest(self.collection, n_results=k, where=where, query_texts=[query])
         passages = [
-            passage_from_chunk(cid, doc, meta, _unit(1.0 - dist)) for cid, doc, meta, dist in rows
+            passage_from_chunk(cid, doc, meta, unit(1.0 - dist)) for cid, doc, meta, dist in rows
         ]
         return sorted(passages, key=lambda p: p.score or 0.0, reverse=True)
-
-    # --- lexical and hybrid search -----------------------------------------------------------
-
-    def lexical_index(self) -> LexicalIndex:
-        """BM25 over every chunk's text: built on first use, rebuilt when the count changes.
-
-        Shared by every ArchiveStore on the same collection in this process. Building
-        reads all chunk texts (paged) and tokenizes them: see ``LexicalIndex.build``.
-        """
-        key = str(self.collection.id)
-        with _LEXICAL_LOCK:
-            count = self.count()
-            cached = _LEXICAL.get(key)
-            if cached is None or cached.count != count:
-                cached = _LEXICAL[key] = LexicalIndex.build(self.collection, count)
-            return cached
 
     def search_hybrid(
         self,
@@ -246,11 +148,8 @@ class ArchiveStore:
     ) -> list[Passage]:
         """The k best chunks by ``method`` ("dense", "bm25" or "hybrid"), best first.
 
-        hybrid: the ``pool`` nearest chunks (Chroma) and the ``pool`` best by BM25 are
-        joined and ranked by ``lexical.fuse``; bm25: the BM25 best alone. ``where``
-        filters both sides (Chroma applies it to the BM25 candidates too). Whatever the
-        method, ``score`` stays the cosine similarity to the query in 0..1, the floor
-        ``min_score`` is compared with: the fusion only decides the order and the top k.
+        See ``vectorstore.hybrid``: ``where`` filters both sides; ``score`` stays the
+        cosine similarity the floor ``min_score`` is compared with.
         """
         if method == "dense":
             return self.search(query, k, where)
@@ -259,66 +158,11 @@ class ArchiveStore:
         total = self.count()
         if k < 1 or not query.strip() or total == 0:
             return []
-        n = max(k, pool)
         vector = self.embedding.encode([query])[0]
-        found: dict[str, tuple[str, dict[str, Any], float]] = {}  # id -> text, meta, cosine
-        if method == "hybrid":
-            rows = self._nearest(n_results=min(n, total), where=where, query_embeddings=[vector])
-            for cid, doc, meta, dist in rows:
-                found[cid] = (doc, meta, 1.0 - dist)
-        index = self.lexical_index()
-        bm25 = index.bm25.scores(query)
-        lexical_ids = self._lexical_candidates(index, bm25, n, where, vector, found)
-        ids = list(found) if method == "hybrid" else lexical_ids
-        if not ids:
-            return []
-        cosine = np.array([found[cid][2] for cid in ids])
-        sparse = np.array(
-            [bm25[r] if (r := index.row_of.get(cid)) is not None else 0.0 for cid in ids]
-        )
-        fused = lexical.fuse(cosine, sparse, weight) if method == "hybrid" else sparse
-        order = sorted(range(len(ids)), key=lambda i: (-fused[i], -cosine[i], ids[i]))[:k]
-        return [
-            passage_from_chunk(ids[i], found[ids[i]][0], found[ids[i]][1], _unit(cosine[i]))
-            for i in order
-        ]
-
-    def _lexical_candidates(
-        self,
-        index: LexicalIndex,
-        bm25: np.ndarray,
-        n: int,
-        where: dict | None,
-        vector: np.ndarray,
-        found: dict[str, tuple[str, dict[str, Any], float]],
-    ) -> list[str]:
-        """The ``n`` best chunks by BM25 that pass ``where``, added to ``found``.
-
-        Candidates are checked in batches of ``n`` (at most ``_FILTER_ROUNDS`` of them)
-        by asking Chroma for those ids under ``where``, so the filter means exactly what
-        it means for the dense side; their cosine comes from their stored vectors.
-        """
-        ranked = index.bm25.top(bm25, len(bm25))
-        kept: list[str] = []
-        for lo in range(0, min(len(ranked), n * _FILTER_ROUNDS), n):
-            batch = [index.ids[r] for r in ranked[lo : lo + n]]
-            # Everything in ``found`` already passed ``where`` (dense hits, earlier batches).
-            missing = [cid for cid in batch if cid not in found]
-            if missing:
-                got = self.collection.get(
-                    ids=missing,
-                    where=where or None,
-                    include=["documents", "metadatas", "embeddings"],
-                )
-                rows = zip(
-                    got["ids"], got["documents"], got["metadatas"], got["embeddings"], strict=True
-                )
-                for cid, doc, meta, emb in rows:
-                    found[cid] = (doc or "", dict(meta or {}), float(np.dot(vector, emb)))
-            kept += [cid for cid in batch if cid in found][: n - len(kept)]
-            if len(kept) >= n or not where:
-                break
-        return kept
+        return hybrid.search(
+            self.collection, self.lexical, vector, query, k, where,
+            method=method, weight=weight, pool=pool, total=total,
+        )  # fmt: skip
 
     def get_article_passages(self, article_id: str) -> list[Passage]:
         """An article's chunks in text order."""
@@ -331,54 +175,12 @@ class ArchiveStore:
         ]
         return sorted(passages, key=lambda p: p.start)
 
-    def _iter_metadatas(self) -> Iterator[dict[str, Any]]:
-        offset = 0
-        while True:
-            page = self.collection.get(include=["metadatas"], limit=_PAGE, offset=offset)
-            metas = page["metadatas"] or []
-            yield from (dict(m or {}) for m in metas)
-            if len(metas) < _PAGE:
-                return
-            offset += _PAGE
-
-    def _articles(self) -> dict[str, dict[str, Any]]:
-        """Per-article info, folded from chunk metadata."""
-        articles: dict[str, dict[str, Any]] = {}
-        for meta in self._iter_metadatas():
-            aid = str(meta.get("article_id", ""))
-            info = articles.get(aid)
-            if info is None:
-                info = articles[aid] = {
-                    "article_id": aid,
-                    "title": meta.get("title") or "",
-                    "author": meta.get("author") or "",
-                    "source": meta.get("source") or "",
-                    "published": _published_iso(meta),
-                    "url": meta.get("url") or None,
-                    "chunks": 0,
-                }
-            info["chunks"] += 1
-        return articles
-
     def list_articles(self) -> list[dict[str, Any]]:
         """One dict per stored article, newest first (undated last), then by title."""
-        articles = list(self._articles().values())
-        articles.sort(key=lambda a: a["title"])
-        articles.sort(key=lambda a: a["published"] or "", reverse=True)
-        return articles
+        return catalog.listing(catalog.articles(catalog.iter_metadatas(self.collection)))
 
     def stats(self) -> dict[str, Any]:
-        articles = list(self._articles().values())
-        dates = sorted(a["published"] for a in articles if a["published"])
-        years = Counter(int(a["published"][:4]) for a in articles if a["published"])
-        return {
-            "articles": len(articles),
-            "chunks": sum(a["chunks"] for a in articles),
-            "sources": dict(sorted(Counter(a["source"] for a in articles).items())),
-            "years": dict(sorted(years.items())),
-            "first_published": dates[0] if dates else None,
-            "last_published": dates[-1] if dates else None,
-        }
+        return catalog.stats(catalog.articles(catalog.iter_metadatas(self.collection)))
 
     def as_langchain(self) -> Chroma:
         """A LangChain vector store over the same client, collection and embeddings."""
@@ -391,16 +193,8 @@ class ArchiveStore:
         )
 
 
-def make_client(settings: Settings) -> ClientAPI:
-    """HttpClient when a Chroma server is configured, else an embedded store in a folder."""
-    chroma_settings = chromadb.config.Settings(anonymized_telemetry=False)
-    if settings.chroma_host:
-        return chromadb.HttpClient(
-            host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings
-        )
-    settings.store_dir.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
-
-
 def open_store(settings: Settings, embedding: MiniLMEmbeddings | None = None) -> ArchiveStore:
-    return ArchiveStore(make_client(settings), settings.collection, embedding)
+    """The configured archive, its lexical index in ``client.lexical_root(settings)``."""
+    return ArchiveStore(
+        make_client(settings), settings.collection, embedding, lexical_root(settings)
+    )
