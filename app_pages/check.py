@@ -2,7 +2,8 @@
 the archive with live progress and a Stop button, then the report (pages/report_view.py).
 
 Session state: `report`, `reviews` (claim id -> Review), `check_id` (its History id, None
-when not saved), `origin` (how the report came to be here), `running` (the report being
+when not saved; every finished check is a History record of its own, owned by this
+browser session, even when the report cache answered it), `origin` (how the report came to be here), `running` (the report being
 built while a check runs: left behind when a run is interrupted, so the claims checked
 so far are kept), `fetched` (the article read from the Link tab).
 """
@@ -16,7 +17,15 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from app_pages.common import get_history, get_model, get_store, page_settings, show_error
+from app_pages.common import (
+    get_history,
+    get_model,
+    get_store,
+    page_settings,
+    session_owner,
+    show_error,
+    signed_in_user,
+)
 from app_pages.report_view import claim_label, render_report
 from chains.render import md_literal
 
@@ -179,8 +188,7 @@ def run_check(article: Article, settings: Settings) -> tuple[Report, str] | None
     A click on Stop (or any other widget) makes Streamlit end this run at its next
     update; `running` in the session state then still holds the claims checked so far.
     """
-    from chains.llm import model_label
-    from chains.pipeline import Prompts, ReportCache, cache_key, check_article
+    from chains.pipeline import Prompts, ReportCache, check_article, report_key
 
     stop = st.empty()
     stop.button("Stop", key="stop", help="End the check; the claims checked so far are kept.")
@@ -213,7 +221,7 @@ def run_check(article: Article, settings: Settings) -> tuple[Report, str] | None
         store = get_store(settings)
         model = get_model(settings)
         prompts = Prompts()
-        key = cache_key(article, model_label(model), prompts, settings, store.count())
+        key = report_key(article, model=model, store=store, settings=settings, prompts=prompts)
         st.session_state["running"] = running
         report = check_article(
             article,
@@ -238,14 +246,20 @@ def run_check(article: Article, settings: Settings) -> tuple[Report, str] | None
 
 
 def keep(report: Report, key: str, settings: Settings) -> None:
-    """Show this report from now on, and save it in History (with any earlier reviews)."""
+    """Show this report from now on, and save it in History as a new check of this
+    session's: a repeat answered by the cache is a record of its own, with no reviews."""
     st.session_state.update(
         report=report, reviews={}, check_id=None, origin=CACHED if report.cached else FRESH
     )
     try:
         history = get_history(settings)
-        check_id = history.save(report.model_copy(update={"cached": False}), key)
-        _, reviews = history.load(check_id)
+        check_id = history.save(
+            report.model_copy(update={"cached": False}),
+            owner=session_owner(),
+            user=signed_in_user(),
+            cache_key=key,
+        )
+        reviews: dict = {}
     except Exception:  # noqa: BLE001 - the check itself is fine; say it was not saved
         log.exception("cannot save the check in the history")
         st.warning("This check could not be saved to History; its reviews cannot be kept.")

@@ -114,6 +114,29 @@ def page_settings() -> Settings:
     return settings
 
 
+# --- who is checking -------------------------------------------------------------------------
+
+OWNER = "owner_id"  # session state: this browser session's id, the owner of its checks
+
+
+def session_owner() -> str:
+    """This browser session's id: its checks in History are its own, with their reviews."""
+    import uuid
+
+    return st.session_state.setdefault(OWNER, uuid.uuid4().hex)
+
+
+def signed_in_user() -> str | None:
+    """The signed-in person (Streamlit's OIDC sign-in), or None without sign-in."""
+    try:
+        user = st.user
+        if not user.is_logged_in:
+            return None
+        return str(user.get("email") or user.get("sub") or "") or None
+    except Exception:  # noqa: BLE001 - no sign-in configured, or no runtime (tests)
+        return None
+
+
 # --- collaborators, cached -------------------------------------------------------------------
 
 

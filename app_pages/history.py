@@ -1,4 +1,9 @@
-"""The History page: every finished check with its reviews; open one, or delete it."""
+"""The History page: finished checks with their reviews; open one, or delete it.
+
+Each check is a record of its own with its own reviews. Signed in, a person sees their
+own checks; without sign-in (a one-person tool on localhost) every check is listed, and
+those of other browser sessions say so.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,13 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from app_pages.common import get_history, page_settings, show_error
+from app_pages.common import (
+    get_history,
+    page_settings,
+    session_owner,
+    show_error,
+    signed_in_user,
+)
 from chains.render import VERDICT_SHORT, md_literal, web_url
 
 if TYPE_CHECKING:
@@ -15,10 +26,13 @@ if TYPE_CHECKING:
 CONFIRM = "history_confirm_delete"  # session state: the check whose deletion awaits a yes
 
 
-def row_facts(row: CheckSummary) -> str:
+def row_facts(row: CheckSummary, owner: str = "") -> str:
     counts = ", ".join(f"{n} {VERDICT_SHORT[v].lower()}" for v, n in row.counts.items())
     facts = [
         f"{row.created:%Y-%m-%d %H:%M} UTC",
+        "checked in this browser session"
+        if row.owner == owner
+        else ("another session's" if row.owner else "from before sessions were recorded"),
         f"{row.n_claims} claim(s)" + (f" ({counts})" if counts else ""),
         f"{row.n_reviewed} reviewed"
         + (f", {row.n_overruled} overruled" if row.n_overruled else ""),
@@ -26,12 +40,12 @@ def row_facts(row: CheckSummary) -> str:
     return " \u00b7 ".join(facts)
 
 
-def render_row(row: CheckSummary, history) -> None:
+def render_row(row: CheckSummary, history, owner: str) -> None:
     with st.container(border=True):
         text, buttons = st.columns([5, 2], vertical_alignment="center")
         with text:
             st.markdown(f"**{md_literal(row.title or 'Untitled article')}**")
-            st.caption(md_literal(row_facts(row)))
+            st.caption(md_literal(row_facts(row, owner)))
             if link := web_url(row.url):
                 st.markdown(f"[Original article]({link})")
             elif row.url:
@@ -66,16 +80,22 @@ def render_row(row: CheckSummary, history) -> None:
 def main() -> None:
     settings = page_settings()
     st.title("History")
+    user = signed_in_user()
     st.caption(
-        "Every finished check is kept here with its reviews, newest first. "
+        "Every finished check is kept here with its own reviews, newest first. "
         "Open one to read it again, review its claims or download it."
+        + (
+            ""
+            if user
+            else " Without sign-in, the checks of every session on this computer are listed."
+        )
     )
     if flash := st.session_state.pop("history_flash", None):
         st.success(md_literal(flash))
     query = st.text_input("Search history", placeholder="Words from the headline or the link")
     try:
         history = get_history(settings)
-        rows = history.list(limit=100, query=query)
+        rows = history.list(limit=100, query=query, user=user)  # user None: everyone's
     except Exception as exc:  # noqa: BLE001
         show_error(exc, settings, unexpected="The history could not be read.")
         return
@@ -83,8 +103,9 @@ def main() -> None:
         st.info(
             "No checks match." if query.strip() else "No checks yet: checked articles appear here."
         )
+    owner = session_owner()
     for row in rows:
-        render_row(row, history)
+        render_row(row, history, owner)
     if len(rows) == 100:
         st.caption("Showing the newest 100; search to find older checks.")
 

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
+from chains.cache import (  # noqa: F401 - ReportCache and cache_key are used from here too
+    ReportCache,
+    archive_fingerprint,
+    cache_key,
+    claim_date_for,
+    report_key,
+)
 from chains.compare import check_claim, judge_passages
 from chains.extract import extract_claims
 from chains.llm import UsageCounter, model_label
@@ -54,53 +57,6 @@ class Prompts:
         )
 
 
-class ReportCache:
-    """Reports as JSON files, keyed by article, prompts, model, settings and archive size."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = Path(folder)
-
-    def _path(self, key: str) -> Path:
-        return self.folder / f"{key}.json"
-
-    def get(self, key: str) -> Report | None:
-        path = self._path(key)
-        if not path.is_file():
-            return None
-        try:
-            return Report.model_validate_json(path.read_text(encoding="utf-8"))
-        except ValueError:
-            return None  # an old or damaged entry is recomputed, not an error
-
-    def put(self, key: str, report: Report) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = self._path(key).with_suffix(".tmp")
-        tmp.write_text(report.model_dump_json(), encoding="utf-8")
-        tmp.replace(self._path(key))
-
-
-def cache_key(
-    article: Article,
-    model: str,
-    prompts: Prompts,
-    settings: Settings,
-    archive_size: int,
-    claim_date: dt.date | None = None,
-) -> str:
-    parts = {
-        "article": article.sha256,
-        "claim_date": str(claim_date),  # year-less dates of an undated article read against it
-        "model": model,
-        "prompts": prompts.version,
-        "top_k": settings.top_k,
-        "min_score": settings.min_score,
-        "max_claims": settings.max_claims,
-        "min_checkworthiness": settings.min_checkworthiness,
-        "archive": archive_size,
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:32]
-
-
 def validate_article(article: Article, settings: Settings) -> None:
     if not article.text.strip():
         raise ArticleError("The article is empty: paste or upload some text to check.")
@@ -140,9 +96,9 @@ def check_article(
     prompts = prompts or Prompts()
     notify = progress or (lambda _p: None)
     label = model_label(model)
-    # An undated article's year-less and relative dates are read against the check's day.
-    claim_date = article.published or dt.datetime.now(dt.UTC).date()
-    key = cache_key(article, label, prompts, settings, store.count(), claim_date) if cache else ""
+    claim_date = claim_date_for(article)
+    fingerprint = archive_fingerprint(store) if cache else ""
+    key = cache_key(article, label, prompts, settings, fingerprint, claim_date) if cache else ""
     if cache and (hit := cache.get(key)):
         notify(Progress("done", 1, 1, "from the cache"))
         return hit.model_copy(update={"cached": True})

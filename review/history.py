@@ -1,39 +1,45 @@
 """Checked articles and their reviews, kept in one SQLite file next to the archive.
 
+Every check is its own row with its own id (a uuid), its owner (the browser session, and
+the signed-in user when there is sign-in) and its own reviews: two reporters who check
+the same article with the same settings get two rows, even when the report cache
+answered the second (its key is kept in `cache_key`, not used as the id). Each row keeps
+its report's JSON, so History does not depend on the cache's files.
+
 A connection per operation, so Streamlit's threads (and two processes) can share the
-file; WAL lets readers carry on while one writer commits. The report is stored as its
-JSON, so a row written by an older version that no longer validates is reported as
-unreadable (in `list`, and as an error from `load`) instead of breaking the history.
+file; WAL lets readers carry on while one writer commits, and a writer killed mid-way
+leaves the last committed state. A row written by an older version that no longer
+validates is reported as unreadable (in `list`, and as an error from `load`) instead of
+breaking the history.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
 import sqlite3
 import threading
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import ValidationError
 
-from chains.models import ClaimCheck, Report
+from chains.models import Report
 from chains.render import utc, verdict_counts
 from review.models import (
     CheckSummary,
     Decision,
     Review,
-    ReviewError,
     check_review,
     claim_for,
 )
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Statements that take the file from version n-1 to n (PRAGMA user_version).
 _MIGRATIONS: dict[int, list[str]] = {
@@ -57,11 +63,20 @@ _MIGRATIONS: dict[int, list[str]] = {
             PRIMARY KEY (check_id, claim_id)
         )""",
     ],
+    # Each check its own record. Rows from version 1 keep their ids (their cache keys, so
+    # links and reviews stay) and belong to no session ('').
+    2: [
+        "ALTER TABLE checks ADD COLUMN cache_key TEXT NOT NULL DEFAULT ''",
+        "UPDATE checks SET cache_key = id",
+        "ALTER TABLE checks ADD COLUMN owner TEXT NOT NULL DEFAULT ''",  # browser session
+        "ALTER TABLE checks ADD COLUMN user_id TEXT",  # the signed-in person, if any
+        "CREATE INDEX checks_by_owner ON checks (owner, created DESC)",
+        "CREATE INDEX checks_by_user ON checks (user_id, created DESC)",
+    ],
 }
 
 UNREADABLE = "The stored report can no longer be read (an older format, or damaged)."
 TITLE_CHARS = 80
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class HistoryError(Exception):
@@ -77,16 +92,6 @@ class CheckNotFound(HistoryError, KeyError):
 
 class UnreadableCheck(HistoryError):
     """The check is stored, but its report no longer validates."""
-
-
-def check_id(key: str) -> str:
-    """The history id for a report cache key: the key itself when it is a plain token
-    (as chains.pipeline.cache_key gives), else a sha256 of it."""
-    if not key:
-        raise ValueError("A check is saved under its report cache key, and the key is empty.")
-    if _PLAIN_KEY.fullmatch(key):
-        return key
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
 def _stamp(when: dt.datetime) -> str:
@@ -105,11 +110,6 @@ def _read_report(data: str) -> Report | None:
         return Report.model_validate_json(data)
     except (ValidationError, ValueError):
         return None
-
-
-def _judged(claim: ClaimCheck) -> tuple:
-    # What a review judged: the claim and the machine verdict it accepted or overruled.
-    return (claim.text, claim.quote, claim.start, claim.end, claim.verdict)
 
 
 class History:
@@ -181,22 +181,19 @@ class History:
 
     # -- checks --------------------------------------------------------------------
 
-    def save(self, report: Report, key: str) -> str:
-        """Store `report` under its cache key and return the check's id.
-
-        Saving the same check again replaces the report and keeps its reviews, except
-        those of claims that changed (text, quote or machine verdict): they judged
-        something that is no longer there.
-        """
-        cid = check_id(key)
+    def save(
+        self, report: Report, *, owner: str, user: str | None = None, cache_key: str = ""
+    ) -> str:
+        """Store `report` as a new check of `owner` (a browser session id) and return its
+        id. Every save is a new check with no reviews, whatever its cache key."""
+        if not owner:
+            raise ValueError("A check belongs to someone: the owner is empty.")
+        cid = uuid.uuid4().hex
         with self._transaction(write=True) as conn:
-            old = conn.execute("SELECT report FROM checks WHERE id = ?", (cid,)).fetchone()
             conn.execute(
-                """INSERT INTO checks (id, article_sha256, title, url, created, report)
-                   VALUES (?, ?, ?, ?, ?, ?)
-                   ON CONFLICT (id) DO UPDATE SET
-                     article_sha256 = excluded.article_sha256, title = excluded.title,
-                     url = excluded.url, created = excluded.created, report = excluded.report""",
+                """INSERT INTO checks (id, article_sha256, title, url, created, report,
+                                       cache_key, owner, user_id)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                 (
                     cid,
                     report.article.sha256,
@@ -204,44 +201,40 @@ class History:
                     report.article.url,
                     _stamp(report.created),
                     report.model_dump_json(),
+                    cache_key,
+                    owner,
+                    user,
                 ),
             )
-            if old is not None:
-                self._drop_stale_reviews(conn, cid, _read_report(old[0]), report)
         return cid
 
-    def _drop_stale_reviews(
-        self, conn: sqlite3.Connection, cid: str, old: Report | None, new: Report
-    ) -> None:
-        before = {c.id: c for c in old.claims} if old else {}
-        now = {c.id: c for c in new.claims}
-        for claim_id, review in self._reviews(conn, cid).items():
-            claim = now.get(claim_id)
-            keep = claim is not None and (
-                claim_id not in before or _judged(before[claim_id]) == _judged(claim)
-            )
-            if keep:
-                try:
-                    check_review(claim, review)
-                except ReviewError:
-                    keep = False
-            if not keep:
-                conn.execute(
-                    "DELETE FROM reviews WHERE check_id = ? AND claim_id = ?", (cid, claim_id)
-                )
-
-    def list(self, limit: int = 50, query: str = "") -> list[CheckSummary]:
-        """The newest checks first; `query` matches the title or URL (case-insensitive)."""
-        sql = """SELECT c.id, c.title, c.url, c.created, c.report,
+    def list(
+        self,
+        limit: int = 50,
+        query: str = "",
+        *,
+        owner: str | None = None,
+        user: str | None = None,
+    ) -> list[CheckSummary]:
+        """The newest checks first; `query` matches the title or URL (case-insensitive);
+        `owner` and `user`, when given, keep only the checks of that session or person."""
+        sql = """SELECT c.id, c.title, c.url, c.created, c.report, c.owner, c.user_id,
+                   c.cache_key,
                    (SELECT count(*) FROM reviews r WHERE r.check_id = c.id),
                    (SELECT count(*) FROM reviews r
                      WHERE r.check_id = c.id AND r.decision = 'OVERRULED')
-                 FROM checks c"""
+                 FROM checks c WHERE 1 = 1"""
         params: list[object] = []
         if query.strip():
             like = "%" + re.sub(r"([\\%_])", r"\\\1", query.strip()) + "%"
-            sql += " WHERE c.title LIKE ? ESCAPE '\\' OR c.url LIKE ? ESCAPE '\\'"
+            sql += " AND (c.title LIKE ? ESCAPE '\\' OR c.url LIKE ? ESCAPE '\\')"
             params += [like, like]
+        if owner is not None:
+            sql += " AND c.owner = ?"
+            params.append(owner)
+        if user is not None:
+            sql += " AND c.user_id = ?"
+            params.append(user)
         sql += " ORDER BY c.created DESC, c.rowid DESC LIMIT ?"
         params.append(max(0, limit))
         with self._transaction() as conn:
@@ -255,12 +248,15 @@ class History:
         url: str | None,
         created: str,
         data: str,
+        owner: str,
+        user: str | None,
+        key: str,
         reviewed: int,
         overruled: int,
     ) -> CheckSummary:
         summary = CheckSummary(
-            id=cid, title=title, url=url, created=_parse_stamp(created),
-            n_reviewed=reviewed, n_overruled=overruled,
+            id=cid, title=title, url=url, created=_parse_stamp(created), owner=owner,
+            user=user, cache_key=key, n_reviewed=reviewed, n_overruled=overruled,
         )  # fmt: skip
         report = _read_report(data)
         if report is None:

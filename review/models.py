@@ -88,6 +88,9 @@ class CheckSummary(BaseModel):
     title: str = ""
     url: str | None = None
     created: dt.datetime
+    owner: str = ""  # the browser session that ran it ('' for checks from before owners)
+    user: str | None = None  # the signed-in person, when there is sign-in
+    cache_key: str = ""  # the report cache entry it came from (shared by repeats)
     n_claims: int = 0
     n_reviewed: int = 0
     n_overruled: int = 0

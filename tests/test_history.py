@@ -13,12 +13,12 @@ from review.history import (
     History,
     HistoryError,
     UnreadableCheck,
-    check_id,
 )
 from review.models import Decision, Review, ReviewError
 from settings import Settings
 
 KEY = "0123456789abcdef0123456789abcdef"  # the shape chains.pipeline.cache_key gives
+ME, YOU = "session-me", "session-you"  # two browser sessions
 
 
 def sql(path, statement: str):
@@ -68,19 +68,20 @@ def history(tmp_path):
 def test_round_trip_creates_the_file_and_keeps_the_report(history):
     report = make_report()
     assert not history.path.exists()
-    cid = history.save(report, KEY)
-    assert cid == KEY and history.path.is_file()
+    cid = history.save(report, owner=ME, user="dana@news.example", cache_key=KEY)
+    assert len(cid) == 32 and cid != KEY and history.path.is_file()
     loaded, reviews = history.load(cid)
     assert loaded == report and reviews == {}
     [summary] = history.list()
     assert (summary.id, summary.title, summary.url) == (cid, "Bridge vote", report.article.url)
+    assert (summary.owner, summary.user, summary.cache_key) == (ME, "dana@news.example", KEY)
     assert summary.created == report.created
     assert (summary.n_claims, summary.n_reviewed, summary.problem) == (2, 0, "")
     assert summary.counts == {Verdict.SUPPORTED: 1, Verdict.CONTRADICTED: 1}
 
 
 def test_schema_version_and_wal(history):
-    history.save(make_report(), KEY)
+    history.save(make_report(), owner=ME)
     assert sql(history.path, "PRAGMA user_version") == (SCHEMA_VERSION,)
     assert sql(history.path, "PRAGMA journal_mode") == ("wal",)
 
@@ -92,42 +93,56 @@ def test_a_file_from_a_newer_version_is_refused_with_a_message(tmp_path):
         History(path).list()
 
 
-def test_reviews_are_kept_when_the_same_check_is_saved_again(history):
+def test_the_same_article_checked_twice_is_two_checks_with_their_own_reviews(history):
+    """Two reporters, same article, same settings (same cache key): two records, and a
+    review of one is never a review of the other."""
     report = make_report()
-    history.save(report, KEY)
+    mine = history.save(report, owner=ME, cache_key=KEY)
+    yours = history.save(report.model_copy(update={"cached": True}), owner=YOU, cache_key=KEY)
+    assert mine != yours
     accepted = Review.accept(report.claims[0], note="Matches the minutes.")
-    overruled = Review.overrule(report.claims[1], Verdict.SUPPORTED, note="Archive is outdated.")
-    history.set_review(KEY, accepted)
-    history.set_review(KEY, overruled)
+    history.set_review(mine, accepted)
+    assert history.load(mine)[1] == {"c1": accepted}
+    assert history.load(yours)[1] == {}
+    overruled = Review.overrule(report.claims[0], Verdict.CONTRADICTED, note="Wrong year.")
+    history.set_review(yours, overruled)
+    assert history.load(mine)[1] == {"c1": accepted}
+    assert history.load(yours)[1] == {"c1": overruled}
+    by_id = {s.id: s for s in history.list()}
+    assert {s.cache_key for s in by_id.values()} == {KEY}
+    assert (by_id[mine].owner, by_id[yours].owner) == (ME, YOU)
+    assert (by_id[mine].n_overruled, by_id[yours].n_overruled) == (0, 1)
+    assert [s.id for s in history.list(owner=YOU)] == [yours]
+    # A repeat by the same session is a new record too, with no reviews.
+    again = history.save(report, owner=ME, cache_key=KEY)
+    assert again not in (mine, yours) and history.load(again)[1] == {}
+    assert len(history.list(owner=ME)) == 2
 
-    history.save(report.model_copy(update={"cached": True}), KEY)
-    _, reviews = history.load(KEY)
-    assert reviews == {"c1": accepted, "c2": overruled}
-    [summary] = history.list()
-    assert (summary.n_reviewed, summary.n_overruled) == (2, 1)
+
+def test_a_check_needs_an_owner(history):
+    with pytest.raises(ValueError, match="owner"):
+        history.save(make_report(), owner="")
+    assert not history.path.exists() or history.list() == []
 
 
-def test_reviews_of_claims_that_changed_are_dropped_on_resave(history):
-    report = make_report()
-    history.save(report, KEY)
-    history.set_review(KEY, Review.accept(report.claims[0]))
-    history.set_review(KEY, Review.accept(report.claims[1]))
-    # Recomputed: claim 1 got another machine verdict, claim 2 is unchanged.
-    changed = make_report(verdicts=(Verdict.MIXED, Verdict.CONTRADICTED))
-    history.save(changed, KEY)
-    assert list(history.load(KEY)[1]) == ["c2"]
+def test_list_by_signed_in_user(history):
+    dana = history.save(make_report("A"), owner=ME, user="dana@news.example")
+    history.save(make_report("B"), owner=YOU, user="lee@news.example")
+    history.save(make_report("C"), owner=YOU)
+    assert [s.id for s in history.list(user="dana@news.example")] == [dana]
+    assert len(history.list()) == 3
 
 
 def test_a_review_replaces_the_previous_one_and_can_be_cleared(history):
     report = make_report()
-    history.save(report, KEY)
-    history.set_review(KEY, Review.accept(report.claims[0]))
+    cid = history.save(report, owner=ME)
+    history.set_review(cid, Review.accept(report.claims[0]))
     second = Review.overrule(report.claims[0], Verdict.CONTRADICTED, note="Wrong year.")
-    history.set_review(KEY, second)
-    assert history.load(KEY)[1] == {"c1": second}
-    assert history.clear_review(KEY, "c1") is True
-    assert history.clear_review(KEY, "c1") is False
-    assert history.load(KEY)[1] == {}
+    history.set_review(cid, second)
+    assert history.load(cid)[1] == {"c1": second}
+    assert history.clear_review(cid, "c1") is True
+    assert history.clear_review(cid, "c1") is False
+    assert history.load(cid)[1] == {}
 
 
 @pytest.mark.parametrize(
@@ -139,10 +154,10 @@ def test_a_review_replaces_the_previous_one_and_can_be_cleared(history):
     ],
 )
 def test_inconsistent_reviews_are_refused(history, review, message):
-    history.save(make_report(), KEY)
+    cid = history.save(make_report(), owner=ME)
     with pytest.raises(ReviewError, match=message):
-        history.set_review(KEY, review)
-    assert history.load(KEY)[1] == {}
+        history.set_review(cid, review)
+    assert history.load(cid)[1] == {}
 
 
 def test_review_times_are_utc_and_notes_capped():
@@ -160,7 +175,7 @@ def test_review_times_are_utc_and_notes_capped():
 
 
 def test_missing_checks_give_a_clear_key_error(history):
-    history.save(make_report(), KEY)
+    history.save(make_report(), owner=ME)
     with pytest.raises(KeyError) as info:
         history.load("nope")
     assert isinstance(info.value, CheckNotFound)
@@ -171,25 +186,24 @@ def test_missing_checks_give_a_clear_key_error(history):
 
 def test_delete_cascades_to_the_reviews(history):
     report = make_report()
-    history.save(report, KEY)
-    history.set_review(KEY, Review.accept(report.claims[0]))
-    assert history.delete(KEY) is True
-    assert history.delete(KEY) is False
+    cid = history.save(report, owner=ME)
+    history.set_review(cid, Review.accept(report.claims[0]))
+    assert history.delete(cid) is True
+    assert history.delete(cid) is False
     with pytest.raises(CheckNotFound):
-        history.load(KEY)
+        history.load(cid)
     assert sql(history.path, "SELECT count(*) FROM reviews") == (0,)
-    history.save(report, KEY)
-    assert history.load(KEY)[1] == {}
 
 
 def test_list_is_newest_first_with_limit_and_search(history):
+    ids = {}
     for day, title in [(1, "Bridge vote"), (3, "Park opening"), (2, "100% of the budget_x")]:
         created = dt.datetime(2024, 3, day, tzinfo=dt.UTC)
-        history.save(make_report(title, created=created), f"key{day}")
+        ids[day] = history.save(make_report(title, created=created), owner=ME)
     assert [s.title for s in history.list()] == [
         "Park opening", "100% of the budget_x", "Bridge vote",
     ]  # fmt: skip
-    assert [s.id for s in history.list(limit=1)] == ["key3"]
+    assert [s.id for s in history.list(limit=1)] == [ids[3]]
     assert [s.title for s in history.list(query="park")] == ["Park opening"]
     assert [s.title for s in history.list(query="0% of")] == ["100% of the budget_x"]
     assert history.list(query="%") == history.list(query="100%")  # % is literal
@@ -199,31 +213,28 @@ def test_list_is_newest_first_with_limit_and_search(history):
 
 def test_untitled_articles_are_listed_by_their_first_words(history):
     report = make_report(title="")
-    history.save(report, KEY)
+    cid = history.save(report, owner=ME)
     assert history.list()[0].title.startswith("Claim number 0 is here.")
-    assert history.load(KEY)[0].article.title == ""
+    assert history.load(cid)[0].article.title == ""
 
 
 def test_an_unreadable_row_does_not_break_the_history(history):
     good, bad = make_report("Good"), make_report("Bad")
-    history.save(good, "good")
-    history.save(bad, "bad")
-    history.set_review("bad", Review.accept(bad.claims[0]))
-    sql(history.path, "UPDATE checks SET report = '{\"article\": 1}' WHERE id = 'bad'")
+    good_id = history.save(good, owner=ME)
+    bad_id = history.save(bad, owner=ME)
+    history.set_review(bad_id, Review.accept(bad.claims[0]))
+    sql(history.path, f"UPDATE checks SET report = '{{\"article\": 1}}' WHERE id = '{bad_id}'")
 
     summaries = {s.id: s for s in history.list()}
-    assert summaries["good"].problem == "" and summaries["good"].n_claims == 2
-    assert "can no longer be read" in summaries["bad"].problem
-    assert summaries["bad"].title == "Bad" and summaries["bad"].n_reviewed == 1
+    assert summaries[good_id].problem == "" and summaries[good_id].n_claims == 2
+    assert "can no longer be read" in summaries[bad_id].problem
+    assert summaries[bad_id].title == "Bad" and summaries[bad_id].n_reviewed == 1
     with pytest.raises(UnreadableCheck, match="can no longer be read"):
-        history.load("bad")
-    assert history.load("good")[0] == good
-    history.set_review("good", Review.accept(good.claims[1]))
-    # Saving the check again (recomputed) repairs it; then it can be deleted as usual.
-    history.save(bad, "bad")
-    assert list(history.load("bad")[1]) == ["c1"]
-    assert history.delete("bad")
-    assert [s.id for s in history.list()] == ["good"]
+        history.load(bad_id)
+    assert history.load(good_id)[0] == good
+    history.set_review(good_id, Review.accept(good.claims[1]))
+    assert history.delete(bad_id)
+    assert [s.id for s in history.list()] == [good_id]
 
 
 def test_two_history_objects_share_one_file_across_threads(tmp_path):
@@ -235,30 +246,23 @@ def test_two_history_objects_share_one_file_across_threads(tmp_path):
 
     def create(h):  # both initialise the schema at once on a fresh file
         barrier.wait()
-        return h.save(report, KEY)
+        return h.save(report, owner=ME, cache_key=KEY)
 
     with ThreadPoolExecutor(2) as pool:
-        assert list(pool.map(create, [first, second])) == [KEY, KEY]
+        cid, other = pool.map(create, [first, second])
+    assert other != cid and len(History(path).list()) == 2
 
     def review(i):
         h = (first, second)[i % 2]
-        h.set_review(KEY, Review.accept(report.claims[i], note=f"note {i}"))
+        h.set_review(cid, Review.accept(report.claims[i], note=f"note {i}"))
         h.list()
-        return h.load(KEY)[0] == report
+        return h.load(cid)[0] == report
 
     with ThreadPoolExecutor(6) as pool:
         assert all(pool.map(review, range(len(verdicts))))
-    reviews = History(path).load(KEY)[1]
+    reviews = History(path).load(cid)[1]
     assert sorted(reviews) == sorted(c.id for c in report.claims)
     assert reviews["c5"].note == "note 4"
-
-
-def test_check_id_is_the_key_or_a_hash():
-    assert check_id(KEY) == KEY
-    hashed = check_id("a key / with spaces")
-    assert len(hashed) == 32 and hashed == check_id("a key / with spaces")
-    with pytest.raises(ValueError):
-        check_id("")
 
 
 def test_the_history_file_lives_next_to_the_store_or_in_the_cache(tmp_path, monkeypatch):

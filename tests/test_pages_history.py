@@ -20,12 +20,15 @@ from tests.test_app import (
     everything,
     history,
     new_app,
+    paste_and_check,
     reading_view,
     sample_report,
     shown,
 )
 
-app_env = test_app.app_env  # a fixture, shared
+app_env = test_app.app_env  # fixtures, shared
+fake_model = test_app.fake_model
+archive = test_app.archive
 
 KEY = "k" * 32
 NOTE = "Called the council clerk: the minutes say $85 million. <b>not bold</b>"
@@ -35,7 +38,7 @@ NOTE = "Called the council clerk: the minutes say $85 million. <b>not bold</b>"
 def saved(app_env):
     """The sample report, saved in the test's History; (history, check id)."""
     h = history()
-    return h, h.save(sample_report(), KEY)
+    return h, h.save(sample_report(), owner="an-earlier-session", cache_key=KEY)
 
 
 @pytest.fixture
@@ -206,3 +209,36 @@ def test_the_downloads_carry_the_reviews(saved, downloads):
     [item] = json.loads(download(downloads, "-claimreview.jsonld"))
     assert item["@type"] == "ClaimReview" and item["reviewRating"]["ratingValue"] == 1
     assert "<script" not in everything(at).replace("\\<", "")
+
+
+def test_two_sessions_checking_the_same_article_each_get_their_own_check(fake_model, archive):
+    """The second check is answered by the report cache, but it is a History record of
+    its own: a review in one session is never a review of the other's check."""
+    model, _ = fake_model
+    model.not_checkable = ["six to one"]
+    model.responses += [test_app.judge_contradicts] * 5
+    article = f"{test_app.BRIDGE_CLAIM} The vote was six to one."
+    first = paste_and_check(new_app().run(), article)
+    second = paste_and_check(new_app().run(), article)
+    assert_no_traceback(second)
+    assert second.session_state["report"].cached
+    mine, yours = first.session_state["check_id"], second.session_state["check_id"]
+    assert mine and yours and mine != yours
+    assert first.session_state["owner_id"] != second.session_state["owner_id"]
+
+    review(first, "Overrule", Verdict.SUPPORTED, NOTE)
+    assert_no_traceback(first)
+    h = history()
+    assert h.load(mine)[1]["c1"].note == NOTE
+    assert h.load(yours)[1] == {}
+    review(second, "Accept")
+    assert h.load(yours)[1]["c1"].decision is Decision.ACCEPTED
+    assert h.load(mine)[1]["c1"].decision is Decision.OVERRULED
+
+    # Without sign-in every check is listed; each says whose session it came from.
+    second.switch_page("app_pages/history.py").run()
+    assert_no_traceback(second)
+    captions = [shown(c.value) for c in second.caption]
+    assert sum("checked in this browser session" in c for c in captions) == 1
+    assert sum("another session's" in c for c in captions) == 1
+    assert any("1 reviewed, 1 overruled" in c for c in captions)
