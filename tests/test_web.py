@@ -105,12 +105,10 @@ def web() -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def tls_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    """The same site over https, with a self-signed certificate for localhost."""
+def _tls_server(handler: type, folder: Path) -> tuple[ThreadingHTTPServer, Path]:
+    """A local https server with a self-signed certificate for localhost."""
     if not shutil.which("openssl"):
         pytest.skip("openssl is needed to make a test certificate")
-    folder = tmp_path_factory.mktemp("tls")
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -118,11 +116,19 @@ def tls_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Pa
          "-keyout", str(key), "-out", str(cert)],
         check=True, capture_output=True,
     )  # fmt: skip
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Site)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, cert
+
+
+@pytest.fixture(scope="module")
+def tls_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The same site over https, with a self-signed certificate for localhost."""
+    server, cert = _tls_server(_Site, tmp_path_factory.mktemp("tls"))
     yield f"https://localhost:{server.server_address[1]}", cert
     server.shutdown()
     server.server_close()
@@ -416,3 +422,17 @@ def test_a_dripping_link_is_rejected_and_the_rest_of_the_ingest_goes_on(
     assert [r.name for r in report.rejected] == [f"{drip}/body"]
     assert "took too long" in report.rejected[0].reason
     assert report.added == [str(good)] and [a.title for a in store.added] == ["Bridge reopens"]
+
+
+def test_the_deadline_holds_over_https(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, cert = _tls_server(_Drip, tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    url = f"https://localhost:{server.server_address[1]}/body"
+    started = time.monotonic()
+    try:
+        with pytest.raises(UrlError, match=r"took too long to download \(over 1\.5 seconds\)"):
+            fetch_page(url, allow_private=True, timeout=1, deadline=1.5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - started < 1.5 + 2.0
