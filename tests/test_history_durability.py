@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 
 from chains.models import Verdict
-from review.history import _MIGRATIONS, SCHEMA_VERSION, History
+from review.history import History
 from review.models import Review
+from review.schema import MIGRATIONS, SCHEMA_VERSION
 from tests.test_history import make_report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +44,7 @@ def test_a_version_1_file_is_migrated_without_losing_rows_or_reviews(tmp_path):
     path = tmp_path / "old.sqlite3"
     first, second = make_report("First"), make_report("Second")
     with closing(sqlite3.connect(path)) as conn, conn:
-        for statement in _MIGRATIONS[1]:
+        for statement in MIGRATIONS[1]:
             conn.execute(statement)
         for key, report in (("k" * 32, first), ("j" * 32, second)):
             conn.execute(
