@@ -205,6 +205,22 @@ def test_fingerprint_changes_on_every_add_and_delete(store: ArchiveStore) -> Non
     assert len(set(seen)) == 4
 
 
+def test_batch_commits_the_index_once_at_the_end(store: ArchiveStore) -> None:
+    fingerprint = store.fingerprint()
+    with store.batch():
+        assert store.add_article(TRAM, chunk_article(TRAM, 120))
+        assert store.count() == store.lexical.count() + 2  # held back until the block ends
+        assert store.fingerprint() == fingerprint
+        assert store.delete_article(TRAM.id) == 2  # flushes first: nothing comes back
+        assert store.add_article(TRAM, chunk_article(TRAM, 120))
+    assert store.count() == store.lexical.count()
+    assert bm25_articles(store, "tram depot")[0] == TRAM.id
+    with pytest.raises(RuntimeError), store.batch():
+        store.delete_article(TRAM.id)
+        raise RuntimeError("a failure inside the block")
+    assert store.count() == store.lexical.count() and bm25_articles(store, "tram depot") == []
+
+
 REOPEN = """
 import json, sys
 from pathlib import Path

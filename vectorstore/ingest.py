@@ -106,24 +106,25 @@ def store_loaded(
         changes["published"] = published
     report = IngestReport()
     seen: set[str] = set()
-    for name, got in loaded:
-        try:
-            if isinstance(got, IngestError):
-                raise got
-            articles = [a.model_copy(update=changes) for a in got]
-            # Validate and chunk the whole file before writing any of it.
-            prepared = _prepare(articles, max_article_chars, chunk_chars)
-        except IngestError as e:
-            report.rejected.append(Rejected(name=name, reason=str(e)))
-            continue
-        for article, passages in prepared:
-            label = article.origin or name
-            if article.id in seen or not store.add_article(article, passages):
-                report.duplicates.append(label)
-            else:
-                report.added.append(label)
-                report.chunks_added += len(passages)
-            seen.add(article.id)
+    with store.batch():  # one lexical index commit for many articles, not one each
+        for name, got in loaded:
+            try:
+                if isinstance(got, IngestError):
+                    raise got
+                articles = [a.model_copy(update=changes) for a in got]
+                # Validate and chunk the whole file before writing any of it.
+                prepared = _prepare(articles, max_article_chars, chunk_chars)
+            except IngestError as e:
+                report.rejected.append(Rejected(name=name, reason=str(e)))
+                continue
+            for article, passages in prepared:
+                label = article.origin or name
+                if article.id in seen or not store.add_article(article, passages):
+                    report.duplicates.append(label)
+                else:
+                    report.added.append(label)
+                    report.chunks_added += len(passages)
+                seen.add(article.id)
     return report
 
 

@@ -14,6 +14,8 @@ step (or missing, for an archive made before it) in step once (``vectorstore.lex
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,6 +36,7 @@ if TYPE_CHECKING:
 __all__ = ["ArchiveStore", "article_metadata", "make_client", "open_store", "passage_from_chunk"]
 
 _WRITE_BATCH = 256
+_PENDING_MAX = 5000  # chunks a batch() holds back from the lexical index before a commit
 
 
 class ArchiveStore:
@@ -67,6 +70,7 @@ class ArchiveStore:
         path = lexical_dir / str(self.collection.id) if lexical_dir is not None else None
         self.lexical: LexicalIndex = open_index(path)
         self.lexical_sync = sync(self.collection, self.lexical)
+        self._pending: list[tuple[str, str, str]] | None = None  # rows held back by batch()
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -82,7 +86,20 @@ class ArchiveStore:
         texts = [p.text for p in passages]
         metas = [{**shared, "start": p.start, "end": p.end} for p in passages]
         # Embed everything first: a model failure then leaves the store untouched.
-        vectors = self.embedding.encode(texts)
+        self.write_chunks(ids, texts, metas, self.embedding.encode(texts))
+        return True
+
+    def write_chunks(
+        self,
+        ids: list[str],
+        texts: list[str],
+        metas: list[dict[str, Any]],
+        vectors: Any,
+    ) -> None:
+        """Write chunks with their vectors: to Chroma, then the lexical index; all or nothing.
+
+        ``add_article``'s second half, also used by bench/bench_query.py with vectors of its own.
+        """
         try:
             for lo in range(0, len(ids), _WRITE_BATCH):
                 hi = lo + _WRITE_BATCH
@@ -92,17 +109,48 @@ class ArchiveStore:
                 )  # fmt: skip
             # After Chroma: a crash in between leaves chunks the index lacks, which the
             # next open adds (lexical_sync); never indexed chunks Chroma lacks.
-            self.lexical.update(
-                add=[(cid, article_id, t) for cid, t in zip(ids, texts, strict=True)]
-            )
+            rows = [
+                (cid, str(m["article_id"]), t) for cid, t, m in zip(ids, texts, metas, strict=True)
+            ]
+            if self._pending is None:
+                self.lexical.update(add=rows)
+            else:
+                self._pending += rows
+                if len(self._pending) >= _PENDING_MAX:
+                    self._flush()
         except Exception:
             self.collection.delete(ids=ids)  # no half-stored article
             self.lexical.update(delete=ids)
             raise
-        return True
+
+    def _flush(self) -> None:
+        if self._pending:
+            rows, self._pending = self._pending, []
+            self.lexical.update(add=rows)
+
+    @contextmanager
+    def batch(self) -> Iterator[ArchiveStore]:
+        """Writes inside share lexical index commits (one per ``_PENDING_MAX`` chunks and one
+        at the end) instead of one per article: a commit syncs to disk, some 50-100 ms here.
+
+        Chunks written inside are in Chroma at once and searchable by BM25 after the block;
+        a crash inside leaves them out of the index until the next open adds them.
+        """
+        outer = self._pending is not None
+        if not outer:
+            self._pending = []
+        try:
+            yield self
+        finally:
+            if not outer:
+                try:
+                    self._flush()
+                finally:
+                    self._pending = None
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article's chunks (from Chroma, then the index); how many were deleted."""
+        self._flush()  # a chunk held back by batch() must not come back after its delete
         ids = self.collection.get(where={"article_id": article_id}, include=[])["ids"]
         if ids:
             self.collection.delete(ids=ids)
