@@ -59,15 +59,16 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 1 if report.rejected and not (report.added or report.duplicates) else 0
 
 
-def _read_article(path: str):
+def _read_article(path: str, settings: Settings):
     from vectorstore.ingest import article_from_text, load_file, read_bytes_as_text
+    from vectorstore.limits import check_limits
 
     if path == "-":
         return article_from_text(read_bytes_as_text(sys.stdin.buffer.read(), "stdin"))
     file = Path(path)
     if not file.is_file():
         raise CliError(f"{path}: no such file")
-    articles = load_file(file)
+    articles = load_file(file, limits=check_limits(settings))
     if len(articles) != 1:
         raise CliError(f"{path}: holds {len(articles)} articles; check one at a time")
     return articles[0]
@@ -80,7 +81,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     from vectorstore.store import open_store
 
     settings = _settings(args)
-    article = _read_article(args.file)
+    article = _read_article(args.file, settings)
     validate_article(article, settings)  # before a model is loaded
     store = open_store(settings)
 

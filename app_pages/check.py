@@ -28,6 +28,7 @@ from app_pages.common import (
 )
 from app_pages.report_view import claim_label, render_report
 from chains.render import md_literal
+from vectorstore.limits import InputLimits, check_limits
 
 if TYPE_CHECKING:
     from chains.models import Report
@@ -49,7 +50,7 @@ STOPPED = "Stopped before the end: a partial result, not saved to History"
 
 
 @st.cache_data(max_entries=8, show_spinner="Reading the file\u2026")
-def _article_from_upload(name: str, data: bytes) -> Article:
+def _article_from_upload(name: str, data: bytes, limits: InputLimits) -> Article:
     from vectorstore.ingest import IngestError, load_file
 
     display = Path(name).name or "upload"
@@ -58,7 +59,7 @@ def _article_from_upload(name: str, data: bytes) -> Article:
         path = Path(tmp) / f"upload{suffix}"
         path.write_bytes(data)
         try:
-            articles = load_file(path)
+            articles = load_file(path, limits=limits)
         except IngestError as e:
             raise IngestError(str(e).replace(str(path), display)) from None
     if len(articles) != 1:
@@ -92,7 +93,9 @@ def fetch(url: str, settings: Settings) -> Article | None:
     st.session_state.pop("fetched", None)
     try:
         with st.spinner("Fetching the article\u2026"):
-            article = fetch_article(url, allow_private=settings.allow_private_urls)
+            article = fetch_article(
+                url, allow_private=settings.allow_private_urls, limits=check_limits(settings)
+            )
     except IngestError as exc:  # UrlError and a page that holds no article
         st.error(md_literal(str(exc)), icon="\u26a0\ufe0f")
         return None
@@ -123,7 +126,9 @@ def input_tabs(settings: Settings) -> dict:
         got["upload_article"] = None
         if upload is not None:
             try:
-                got["upload_article"] = _article_from_upload(upload.name, upload.getvalue())
+                got["upload_article"] = _article_from_upload(
+                    upload.name, upload.getvalue(), check_limits(settings)
+                )
             except Exception as exc:  # noqa: BLE001 - a bad file is a message
                 show_error(exc, settings, unexpected="The file could not be read.")
             else:

@@ -393,6 +393,19 @@ def test_an_uploaded_text_file_is_the_article(fake_model):
     assert [c.quote for c in report.claims] == [body]
 
 
+def test_an_upload_over_the_checks_length_stops_being_read(fake_model, monkeypatch):
+    _, built = fake_model
+    monkeypatch.setenv("FACTCHECK_MAX_ARTICLE_CHARS", "1000")
+    at = new_app()
+    at.session_state["input_tab"] = "Upload"
+    at.run()
+    long = ("A sentence about the harbour. " * 100).encode()  # 3,000 characters
+    at.file_uploader[0].set_value(("long.txt", long, "text/plain")).run()
+    assert_no_traceback(at)
+    assert any("long.txt: article too long" in m for m in errors(at)), errors(at)
+    assert not built
+
+
 def test_an_unreachable_link_gives_the_fetch_message(fake_model):
     _, built = fake_model
     at = new_app()
@@ -423,8 +436,8 @@ def test_a_fetched_article_is_previewed_and_checked(fake_model, monkeypatch):
     )
     calls = []
 
-    def fake_fetch(url, *, allow_private):
-        calls.append((url, allow_private))
+    def fake_fetch(url, *, allow_private, limits):
+        calls.append((url, allow_private, limits.max_article_chars))
         return fetched
 
     monkeypatch.setattr("vectorstore.web.fetch_article", fake_fetch)
@@ -435,7 +448,8 @@ def test_a_fetched_article_is_previewed_and_checked(fake_model, monkeypatch):
     at.text_input(key="link_url").input("https://harborgazette.example/ferry").run()
     click(at, "Fetch article")
     assert_no_traceback(at)
-    assert calls == [("https://harborgazette.example/ferry", False)]
+    # the check's own length limit bounds the fetch
+    assert calls == [("https://harborgazette.example/ferry", False, Settings().max_article_chars)]
     page = " ".join(shown(s) for s in markdown_strings(at))
     assert f"Ferry {INJECTION}" in page and "By Lena Brandt" in page and "2024-07-01" in page
     assert any(body[:40] in t.value for t in at.text)

@@ -125,3 +125,16 @@ def test_check_refuses_an_article_over_the_limit(tmp_path):
 def test_stats_json_on_an_empty_store(tmp_path):
     data = stats(tmp_path / "store")
     assert data["articles"] == 0 and data["chunks"] == 0
+
+
+def test_reading_a_file_to_check_stops_at_the_checks_length(tmp_path):
+    """The check's own length limit applies while the file is read, not only afterwards."""
+    from cli import _read_article
+    from settings import Settings
+    from vectorstore.ingest import IngestError
+
+    path = tmp_path / "long.txt"
+    path.write_text("A sentence about the harbour. " * 100)  # 3,000 characters
+    with pytest.raises(IngestError, match="limit 1,000"):
+        _read_article(str(path), Settings(store_dir=tmp_path / "s", max_article_chars=1000))
+    assert len(_read_article(str(path), Settings(store_dir=tmp_path / "s")).text) > 1000
