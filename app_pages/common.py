@@ -8,7 +8,6 @@ characters Markdown would act on turned into entities). Nothing here runs at imp
 
 from __future__ import annotations
 
-import hashlib
 import html
 import logging
 import re
@@ -149,33 +148,11 @@ def store_key(settings: Settings) -> tuple:
     )
 
 
-def model_key(settings: Settings) -> tuple:
-    key = settings.api_key.get_secret_value() if settings.api_key else ""
-    return (
-        settings.provider,
-        settings.model,
-        settings.base_url,
-        # The packaged model is looked up in cache_dir; an explicit file makes that moot.
-        str(settings.model_path) if settings.model_path else f"cache:{settings.cache_dir}",
-        settings.n_ctx,
-        settings.n_threads,
-        settings.request_timeout,
-        hashlib.sha256(key.encode()).hexdigest()[:16],  # a changed key builds a new client
-    )
-
-
 @st.cache_resource(show_spinner="Opening the archive\u2026")
 def _cached_store(_settings: Settings, key: tuple):
     from vectorstore.store import open_store
 
     return open_store(_settings)
-
-
-@st.cache_resource(show_spinner="Preparing the language model\u2026")
-def _cached_model(_settings: Settings, key: tuple):
-    from chains.llm import make_chat_model
-
-    return make_chat_model(_settings)
 
 
 @st.cache_resource(show_spinner=False)
@@ -190,7 +167,12 @@ def get_store(settings: Settings):
 
 
 def get_model(settings: Settings):
-    return _cached_model(settings, model_key(settings))
+    """The process's one model for these settings (chains.llm.shared_chat_model): a
+    session's timeout or limits never load another copy."""
+    from chains.llm import shared_chat_model
+
+    with st.spinner("Preparing the language model\u2026"):
+        return shared_chat_model(settings)
 
 
 def get_history(settings: Settings):

@@ -5,20 +5,25 @@ OpenAI-compatible endpoint (OpenAI, Ollama, vLLM, LM Studio, a llama.cpp server)
 `structured(model, schema)` is a runnable that returns a validated Pydantic object:
 it asks for schema-constrained JSON and falls back for servers that reject
 `json_schema` (llama.cpp's server honours `json_object` with a `schema`; others only
-plain JSON), so any model output is validated before use.
+plain JSON), so any model output is validated before use. A malformed answer is asked
+again once with the validation error (instructor's re-ask) before ModelOutputError.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.language_models.chat_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import LLMResult
-from langchain_core.runnables import Runnable, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from settings import Settings
@@ -29,12 +34,78 @@ T = TypeVar("T", bound=BaseModel)
 class ModelOutputError(ValueError):
     """The model's answer was not valid JSON of the expected shape."""
 
+    def __init__(self, message: str, *, answer: str = "", problem: str = "") -> None:
+        super().__init__(message)
+        self.answer = answer  # the model's text, for a re-ask
+        self.problem = problem or message  # what was wrong, short, for the model to fix
+
 
 class ModelUnavailableError(RuntimeError):
     """The configured chat model cannot be built or reached."""
 
 
+# One model per process: the loaded models by what decides them (see model_key). The
+# embedded model weighs 1.1 GB, so a process keeps one; a client for an endpoint weighs
+# nothing, so a few are kept. An evicted model is dropped here and freed once no running
+# check still holds it.
+_LOADED: OrderedDict[tuple, BaseChatModel] = OrderedDict()
+_LOADED_LOCK = threading.Lock()
+MAX_EMBEDDED = 1
+MAX_CLIENTS = 8
+
+
+def model_key(settings: Settings) -> tuple:
+    """What decides the model a process loads. Fields that do not change the loaded
+    model (limits, retrieval, the request timeout of the in-process model) are left out,
+    so a session that changes them shares the model already loaded."""
+    if settings.provider == "embedded":
+        # The packaged model is looked up in cache_dir; an explicit file makes that moot.
+        where = str(settings.model_path) if settings.model_path else f"cache:{settings.cache_dir}"
+        return ("embedded", where, settings.model, settings.n_ctx, settings.n_threads)
+    key = settings.api_key.get_secret_value() if settings.api_key else ""
+    return (
+        "openai",
+        settings.model,
+        settings.base_url,
+        settings.request_timeout,  # a client's own timeout
+        settings.session_endpoint,  # a session's endpoint is guarded on every connection
+        hashlib.sha256(key.encode()).hexdigest()[:16],  # a changed key builds a new client
+    )
+
+
+def shared_chat_model(
+    settings: Settings, *, loader: Callable[[Settings], BaseChatModel] | None = None
+) -> BaseChatModel:
+    """The process's model for `settings`: loaded once by `loader` (make_chat_model), then
+    shared by every session and job whose settings give the same model_key."""
+    key = model_key(settings)
+    with _LOADED_LOCK:
+        if key in _LOADED:
+            _LOADED.move_to_end(key)
+            return _LOADED[key]
+        model = (loader or make_chat_model)(settings)
+        _LOADED[key] = model
+        limit = MAX_EMBEDDED if key[0] == "embedded" else MAX_CLIENTS
+        same_kind = [k for k in _LOADED if k[0] == key[0]]
+        for old in same_kind[: max(0, len(same_kind) - limit)]:
+            del _LOADED[old]
+        return model
+
+
+def loaded_models() -> list[tuple]:
+    """The keys of the models this process holds (oldest first), for tests and the worker."""
+    with _LOADED_LOCK:
+        return list(_LOADED)
+
+
+def forget_models() -> None:
+    """Drop every loaded model (tests; a worker that must reload)."""
+    with _LOADED_LOCK:
+        _LOADED.clear()
+
+
 def make_chat_model(settings: Settings) -> BaseChatModel:
+    """A new model for `settings` (callers that serve sessions use shared_chat_model)."""
     if settings.provider == "embedded":
         from chains.embedded import EmbeddedChatModel
         from chains.model_file import model_path
@@ -90,15 +161,36 @@ def parse_json_answer(text: str, schema: type[T]) -> T:
     cleaned = re.sub(r"^```(?:json)?\s*|\s*```$", "", text.strip())
     start, end = cleaned.find("{"), cleaned.rfind("}")
     if start < 0 or end < start:
-        raise ModelOutputError(f"no JSON object in the model's answer: {text[:200]!r}")
+        raise ModelOutputError(
+            f"no JSON object in the model's answer: {text[:200]!r}",
+            answer=text,
+            problem="the answer holds no JSON object",
+        )
     try:
         try:
             data = json.loads(cleaned[start:])
         except json.JSONDecodeError:
             data = json.loads(close_truncated_json(cleaned[start:]))
         return schema.model_validate(data)
-    except (json.JSONDecodeError, ValidationError) as exc:
-        raise ModelOutputError(f"the model's answer did not fit {schema.__name__}: {exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ModelOutputError(
+            f"the model's answer did not fit {schema.__name__}: {exc}",
+            answer=text,
+            problem=f"the answer is not valid JSON ({exc.msg})",
+        ) from exc
+    except ValidationError as exc:
+        raise ModelOutputError(
+            f"the model's answer did not fit {schema.__name__}: {exc}",
+            answer=text,
+            problem=_problems(exc),
+        ) from exc
+
+
+def _problems(exc: ValidationError) -> str:
+    """A validation error in a few words per field, as the model is told it."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or 'answer'}: {e['msg']}" for e in exc.errors()[:5]
+    )
 
 
 def close_truncated_json(text: str) -> str:
@@ -142,23 +234,55 @@ def _response_formats(model: BaseChatModel, schema: type[BaseModel]) -> list[dic
     ]
 
 
+# Instructor's re-ask, in a user turn after the model's own answer. A fixed sentence in
+# code, not a prompt file: it carries no task, only what to mend.
+REASK = (
+    "Your answer above could not be used: {problem}. Answer again with only the JSON "
+    "object the instructions ask for, with the allowed values only."
+)
+
+
 def structured(
-    model: BaseChatModel, schema: type[T], *, max_tokens: int | None = None
+    model: BaseChatModel, schema: type[T], *, max_tokens: int | None = None, reask: int = 1
 ) -> Runnable[list[BaseMessage], T]:
-    """messages -> validated `schema`, with fallbacks for servers without json_schema."""
+    """messages -> validated `schema`, with fallbacks for servers without json_schema.
+
+    The fallbacks answer a server that refuses a response format; a malformed answer
+    (not JSON, a missing field, a label outside the allowed set) is asked again `reask`
+    times with the validation error after the answer, as instructor does: the prompt
+    then differs, so even greedy decoding under a grammar can answer otherwise. A last
+    failure raises ModelOutputError, which says it was asked again.
+    """
     limits = {"max_tokens": max_tokens} if max_tokens else {}
-
-    def parse(message: AIMessage) -> T:
-        return parse_json_answer(str(message.content), schema)
-
-    chains = [
-        model.bind(**({"response_format": fmt} if fmt else {}), **limits) | RunnableLambda(parse)
+    primary, *fallbacks = [
+        model.bind(**({"response_format": fmt} if fmt else {}), **limits)
         for fmt in _response_formats(model, schema)
     ]
-    primary, *fallbacks = chains
-    if not fallbacks:
-        return primary  # greedy decoding under a grammar: a retry would repeat the answer
-    return primary.with_fallbacks(fallbacks, exceptions_to_handle=(Exception,))
+    ask = (
+        primary.with_fallbacks(fallbacks, exceptions_to_handle=(Exception,))
+        if fallbacks
+        else primary
+    )
+
+    def answer(messages: list[BaseMessage], config: RunnableConfig) -> T:
+        turns = list(messages)
+        for _ in range(reask):
+            text = str(ask.invoke(turns, config=config).content)
+            try:
+                return parse_json_answer(text, schema)
+            except ModelOutputError as exc:
+                mend = HumanMessage(content=REASK.format(problem=exc.problem))
+                turns += [AIMessage(content=text), mend]
+        try:
+            return parse_json_answer(str(ask.invoke(turns, config=config).content), schema)
+        except ModelOutputError as exc:
+            if not reask:
+                raise
+            raise ModelOutputError(
+                f"still malformed when asked again: {exc}", answer=exc.answer, problem=exc.problem
+            ) from exc
+
+    return RunnableLambda(answer, name=f"structured[{schema.__name__}]")
 
 
 class UsageCounter(BaseCallbackHandler):
