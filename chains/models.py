@@ -17,6 +17,9 @@ class Verdict(StrEnum):
     MIXED = "MIXED"  # our own coverage disagrees with itself
     NOT_ENOUGH_INFO = "NOT_ENOUGH_INFO"  # related coverage that does not settle it
     NOT_IN_ARCHIVE = "NOT_IN_ARCHIVE"  # nothing related found: this is not "false"
+    # The model's answer for this claim stayed malformed when asked again: the claim was
+    # not judged (the reason says why); the rest of the report stands.
+    NOT_CHECKED = "NOT_CHECKED"
 
 
 class Stance(StrEnum):

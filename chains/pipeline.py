@@ -16,9 +16,10 @@ from chains.cache import (  # noqa: F401 - ReportCache and cache_key are used fr
     report_key,
 )
 from chains.compare import check_claim, judge_passages
+from chains.embedded import ContextTooLongError
 from chains.extract import extract_claims
-from chains.llm import UsageCounter, model_label
-from chains.models import ArticleInfo, ClaimCheck, Report, StageStats
+from chains.llm import ModelOutputError, UsageCounter, model_label
+from chains.models import ArticleInfo, Claim, ClaimCheck, Report, StageStats, Verdict
 from chains.retrieve import retrieve_with
 from prompts.loader import Prompt, load_prompt
 from settings import Settings
@@ -153,17 +154,21 @@ def check_article(
             )
         )
         started, usage = time.perf_counter(), UsageCounter()
-        evidence = judge_passages(
-            model,
-            claim,
-            passages,
-            prompt=prompts.judge,
-            usage=usage,
-            config={"callbacks": [usage]},
-            claim_date=claim_date,
-        )
+        try:
+            evidence = judge_passages(
+                model,
+                claim,
+                passages,
+                prompt=prompts.judge,
+                usage=usage,
+                config={"callbacks": [usage]},
+                claim_date=claim_date,
+            )
+            checked = check_claim(claim, evidence)
+        except (ModelOutputError, ContextTooLongError) as exc:
+            # One claim's bad answer costs that claim only: the rest of the report stands.
+            checked = not_checked(claim, exc)
         _record(report.stages["compare"], started, usage)
-        checked = check_claim(claim, evidence)
         report.claims.append(checked)
         notify(
             Progress(
@@ -176,12 +181,22 @@ def check_article(
             )
         )
 
-    if cache:
-        cache.put(key, report)
+    if cache and not any(c.verdict is Verdict.NOT_CHECKED for c in report.claims):
+        cache.put(key, report)  # a claim that could not be checked is tried again next time
     notify(
         Progress("done", len(claims), len(claims), f"{len(claims)} claim(s) checked", report=report)
     )
     return report
+
+
+def not_checked(claim: Claim, exc: Exception) -> ClaimCheck:
+    """The claim marked "could not be checked", with what went wrong in a reporter's words."""
+    if isinstance(exc, ModelOutputError):
+        why = f"the model's answer was malformed twice ({exc.problem})"
+    else:
+        why = f"the claim and a passage were too long for the model ({exc})"
+    reason = f"Could not be checked: {why}. Check it by hand, or run the check again."
+    return ClaimCheck(**claim.model_dump(), verdict=Verdict.NOT_CHECKED, reason=reason[:600])
 
 
 def _record(stats: StageStats, started: float, usage: UsageCounter) -> None:

@@ -19,6 +19,7 @@ VERDICT_WORDS = {
     Verdict.MIXED: "The archive disagrees with itself",
     Verdict.NOT_ENOUGH_INFO: "Related coverage, not enough to settle it",
     Verdict.NOT_IN_ARCHIVE: 'Not in the archive (this is not "false")',
+    Verdict.NOT_CHECKED: "Could not be checked (the model's answer was unusable)",
 }
 
 # Short forms for places where the long words would not fit (a reviewer's decision, tables).
@@ -28,6 +29,7 @@ VERDICT_SHORT = {
     Verdict.MIXED: "Mixed",
     Verdict.NOT_ENOUGH_INFO: "Not enough info",
     Verdict.NOT_IN_ARCHIVE: "Not in archive",
+    Verdict.NOT_CHECKED: "Could not be checked",
 }
 
 

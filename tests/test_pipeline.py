@@ -1,9 +1,14 @@
+import csv
+import io
+import json
+
 import pytest
 
 from chains.models import Verdict
 from chains.pipeline import ArticleError, ReportCache, check_article
+from review.exports import claims_csv, memo_markdown, report_json
 from settings import Settings
-from tests.fakes import LabelModel
+from tests.fakes import LabelModel, QueuedChatModel
 from vectorstore.ingest import article_from_text
 from vectorstore.models import Passage
 
@@ -128,3 +133,93 @@ def test_too_long_article_is_refused_before_the_model(tmp_path):
         check_article(
             article_from_text("word " * 400), model=LabelModel(), store=store(), settings=settings
         )
+
+
+# -- one malformed answer costs one claim, not the report ------------------------------
+
+BRIDGE = "Councillors voted on Monday to spend the $42 million on bridge repairs."
+PARK = "The park on Elm Street, a project of the mayor, drew crowds in 2021."
+
+
+def judged_store() -> FakeStore:
+    """Both claims have a related passage the model must judge (the checks decide neither)."""
+
+    def passage(pid: str, text: str) -> Passage:
+        return Passage(id=f"{pid}:0", article_id=pid, title=pid.title(), text=text, start=0,
+                       end=len(text), score=0.9)  # fmt: skip
+
+    return FakeStore(
+        {
+            "The council approved $42 million for the bridge.": [passage("bridge", BRIDGE)],
+            "The mayor opened a park in 2021.": [passage("park", PARK)],
+        }
+    )
+
+
+def supports(reason: str) -> str:
+    return json.dumps({"label": "SUPPORTS", "reason": reason})
+
+
+def test_a_malformed_answer_is_asked_again_and_the_fixed_answer_counts(tmp_path):
+    # A model without label probabilities: the judge asks for JSON (structured output).
+    model = QueuedChatModel(
+        responses=['{"label": "TRUE"}', supports("Same figure."), supports("Same park.")]
+    )
+    report = check_article(
+        article_from_text(TEXT), model=model, store=judged_store(),
+        settings=Settings(store_dir=tmp_path),
+    )  # fmt: skip
+    assert [c.verdict for c in report.claims] == [Verdict.SUPPORTED, Verdict.SUPPORTED]
+    judged = [c["messages"] for c in model.calls if "passage" in str(c["messages"]).lower()]
+    reasked = judged[1]
+    assert reasked[-2].content == '{"label": "TRUE"}'
+    assert "Input should be 'SUPPORTS', 'CONTRADICTS' or 'NEUTRAL'" in reasked[-1].content
+    assert report.stages["compare"].model_calls == 3  # the re-ask is counted
+
+
+@pytest.mark.parametrize("bad", ['{"label": "TRUE"}', '{"label": SUPPORTS', "It supports it."])
+def test_a_claim_whose_answer_stays_malformed_could_not_be_checked(tmp_path, bad):
+    model = QueuedChatModel(responses=[bad, bad, supports("Same park.")])
+    cache = ReportCache(tmp_path / "cache")
+    events = []
+    report = check_article(
+        article_from_text(TEXT), model=model, store=judged_store(),
+        settings=Settings(store_dir=tmp_path), cache=cache, progress=events.append,
+    )  # fmt: skip
+    failed, fine = report.claims
+    assert failed.verdict is Verdict.NOT_CHECKED and fine.verdict is Verdict.SUPPORTED
+    assert failed.reason.startswith("Could not be checked: the model's answer was malformed twice")
+    assert failed.evidence == [] and failed.confidence is None
+    assert fine.evidence[0].passage_id == "park:0"
+    assert [e.claim.verdict for e in events if e.claim] == [Verdict.NOT_CHECKED, Verdict.SUPPORTED]
+    assert events[-1].stage == "done"
+
+    # Every export shows it, with its reason.
+    memo = memo_markdown(report, {})
+    assert "**Machine verdict: Could not be checked" in memo
+    assert "1 supported, 1 not checked" in memo
+    data = json.loads(report_json(report, {}))
+    assert [c["verdict"] for c in data["claims"]] == ["NOT_CHECKED", "SUPPORTED"]
+    assert "malformed twice" in data["claims"][0]["reason"]
+    rows = list(csv.DictReader(io.StringIO(claims_csv(report, {}))))
+    assert [r["verdict"] for r in rows] == ["NOT_CHECKED", "SUPPORTED"]
+    assert rows[0]["reason"] == failed.reason
+
+    # Not cached: the next run asks the model again and can check the claim.
+    again = QueuedChatModel(responses=[supports("Same figure."), supports("Same park.")])
+    second = check_article(
+        article_from_text(TEXT), model=again, store=judged_store(),
+        settings=Settings(store_dir=tmp_path), cache=cache,
+    )  # fmt: skip
+    assert not second.cached
+    assert [c.verdict for c in second.claims] == [Verdict.SUPPORTED, Verdict.SUPPORTED]
+
+
+def test_a_model_that_is_down_still_stops_the_check(tmp_path):
+    # Only a malformed answer is one claim's problem; a model that fails every call is not.
+    model = QueuedChatModel(raises=ConnectionError("refused"))
+    with pytest.raises(ConnectionError):
+        check_article(
+            article_from_text(TEXT), model=model, store=judged_store(),
+            settings=Settings(store_dir=tmp_path),
+        )  # fmt: skip
