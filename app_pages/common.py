@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import logging
 import re
-import urllib.parse
 from typing import Any
 
 import streamlit as st
@@ -19,6 +18,7 @@ import streamlit as st
 from chains.models import Verdict
 from chains.render import md_literal
 from settings import Settings
+from vectorstore.urls import public_url
 
 log = logging.getLogger("factcheck.app")
 
@@ -32,6 +32,7 @@ VERDICT_COLOURS: dict[Verdict, tuple[str, str, str]] = {
     Verdict.MIXED: ("#ffe8c4", "#c46a00", "orange"),
     Verdict.NOT_ENOUGH_INFO: ("#dce8fb", "#2b5fb3", "blue"),
     Verdict.NOT_IN_ARCHIVE: ("#e8e8e8", "#6b6b6b", "gray"),
+    Verdict.NOT_CHECKED: ("#ffffff", "#444444", "gray"),  # blank: no verdict was reached
 }
 
 
@@ -41,19 +42,6 @@ VERDICT_COLOURS: dict[Verdict, tuple[str, str, str]] = {
 def shorten(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "\u2026"
-
-
-def public_endpoint(base_url: str | None) -> str:
-    """Scheme, host and port of an endpoint, without any user:password part or path."""
-    if not base_url:
-        return ""
-    try:
-        parts = urllib.parse.urlsplit(base_url)
-        host = parts.hostname or ""
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return "(unreadable address)"
-    return f"{parts.scheme}://{host}{port}" if host else "(unreadable address)"
 
 
 # Characters Markdown (and Streamlit's directives: :red[..], $math$) could act on.
@@ -213,7 +201,7 @@ def service_name(settings: Settings) -> str:
     if settings.provider == "embedded":
         return "the built-in language model"
     if settings.base_url:
-        return f"the model server at {public_endpoint(settings.base_url)}"
+        return f"the model server at {public_url(settings.base_url, origin_only=True)}"
     return "the OpenAI service"
 
 
@@ -332,7 +320,7 @@ def render_sidebar(settings: Settings) -> None:
                 "Add articles on the Archive page or with `python cli.py ingest PATH`."
             )
     sb.header("Model")
-    where = f" at {public_endpoint(settings.base_url)}" if settings.base_url else ""
+    where = f" at {public_url(settings.base_url, origin_only=True)}" if settings.base_url else ""
     sb.text(f"{settings.provider}: {settings.model}{where}")
     if settings.provider == "embedded":
         sb.caption("Runs on this computer; nothing is sent anywhere.")

@@ -20,11 +20,11 @@ from app_pages.common import (
     get_model,
     overrides,
     page_settings,
-    public_endpoint,
     show_error,
 )
 from chains.render import md_literal
 from settings import MODEL_FIELDS, Settings
+from vectorstore.urls import public_url
 
 PROVIDERS = {
     "embedded": "Embedded (runs on this computer)",
@@ -204,7 +204,7 @@ def render_test(settings: Settings) -> None:
     from chains.llm import ModelUnavailableError, check_connection
 
     st.subheader("Connection")
-    where = public_endpoint(settings.base_url) or "OpenAI's service"
+    where = public_url(settings.base_url, origin_only=True) or "OpenAI's service"
     target = (
         "the built-in model" if settings.provider == "embedded" else f"{settings.model} at {where}"
     )

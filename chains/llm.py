@@ -320,7 +320,6 @@ def check_connection(settings: Settings, *, model: BaseChatModel | None = None) 
     nor a user:password part of the endpoint address.
     """
     import time
-    import urllib.parse
 
     if settings.provider == "embedded":
         from chains.embedded import EmbeddedChatModel
@@ -346,12 +345,12 @@ def check_connection(settings: Settings, *, model: BaseChatModel | None = None) 
 
     import openai
 
-    try:
-        parts = urllib.parse.urlsplit(settings.base_url or "")
-        host = f"{parts.scheme}://{parts.hostname}" + (f":{parts.port}" if parts.port else "")
-    except ValueError:
-        raise ModelUnavailableError("the endpoint base URL is not a valid address") from None
-    if settings.base_url and (parts.scheme not in ("http", "https") or not parts.hostname):
+    from vectorstore.urls import UNREADABLE, public_url
+
+    host = public_url(settings.base_url, origin_only=True)  # never its user:password part
+    if host == UNREADABLE:
+        raise ModelUnavailableError("the endpoint base URL is not a valid address")
+    if settings.base_url and not host.startswith(("http://", "https://")):
         raise ModelUnavailableError("the endpoint base URL must be an http:// or https:// address")
     service = f"the model server at {host}" if settings.base_url else "the OpenAI service"
     if not settings.base_url and settings.api_key is None:

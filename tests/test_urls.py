@@ -36,3 +36,28 @@ def test_web_uses_the_same_helper() -> None:
     from vectorstore import urls, web
 
     assert web.public_url is urls.public_url
+
+
+def test_the_app_and_the_connection_test_show_endpoints_the_same_way() -> None:
+    """An IPv6 endpoint keeps its brackets and loses its password, wherever it is named."""
+    import socket
+
+    from app_pages.common import service_name
+    from chains.llm import ModelUnavailableError, check_connection
+    from settings import Settings
+
+    with socket.socket(socket.AF_INET6) as s:  # a port nobody listens on
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+    settings = Settings(
+        provider="openai",
+        model="m",
+        base_url=f"http://k:s3cret@[::1]:{port}/v1",
+        allow_private_urls=True,
+        request_timeout=2,
+    )
+    assert service_name(settings) == f"the model server at http://[::1]:{port}"
+    with pytest.raises(ModelUnavailableError) as caught:
+        check_connection(settings)
+    assert f"http://[::1]:{port}" in str(caught.value)
+    assert "s3cret" not in str(caught.value)
