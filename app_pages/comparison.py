@@ -120,6 +120,8 @@ def render_comparison(report: Report, n: int, claim: ClaimCheck, review: Review 
     )
     if claim.verdict is Verdict.NOT_IN_ARCHIVE:
         st.info(NOT_IN_ARCHIVE_NOTE)
+    if claim.verdict is Verdict.NOT_CHECKED:  # the reason is ours, not the model's
+        st.warning(md_literal(claim.reason))
     s, e = sentence_at(report.article.text, claim.start, claim.end)
     sentence = report.article.text[s:e]
     claim_date = report.article.published or report.created.date()

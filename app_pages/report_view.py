@@ -160,6 +160,12 @@ def render_header(report: Report, origin: str) -> None:
     st.caption(md_literal(f"{origin}. {run_facts(report)}"))
     for w in report.warnings:
         st.warning(md_literal(w))
+    if failed := sum(c.verdict is Verdict.NOT_CHECKED for c in report.claims):
+        st.warning(
+            f"{failed} claim(s) could not be checked: the model's answers for them were "
+            "unusable even when asked again. The other claims were checked; check those by "
+            "hand or run the check again."
+        )
 
 
 def render_report(

@@ -142,7 +142,9 @@ def _claim_lines(n: int, c: ClaimCheck, notes: list[str]) -> list[str]:
     ]
     for note in notes:
         lines += ["", note]
-    if c.reason.strip():
+    if c.verdict is Verdict.NOT_CHECKED:  # the pipeline's words on what went wrong
+        lines += ["", f"Why it was not checked: {md_prose(c.reason)}"]
+    elif c.reason.strip():
         # The model's reason can contradict its own label: never present it as evidence.
         lines += ["", f"Model's explanation (not evidence): {md_prose(c.reason)}"]
     if c.evidence:

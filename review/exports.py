@@ -131,7 +131,8 @@ def claimreview_jsonld(
     Only claims with a review (accepted or overruled) whose confirmed verdict is a
     rating are included: SUPPORTED, MIXED and CONTRADICTED. NOT_ENOUGH_INFO and
     NOT_IN_ARCHIVE are not ratings of the claim (they say the archive does not settle
-    it), so they are never published as one; nor is anything only the machine said.
+    it), nor is NOT_CHECKED (the model's answer was unusable), so they are never
+    published as one; nor is anything only the machine said.
     Reviewers' notes are internal and are left out.
 
     `article_url` is the public URL of the page that will carry the markup and where

@@ -8,7 +8,7 @@ import pytest
 
 import cli
 from chains.models import ArticleInfo, ClaimCheck, Evidence, Mismatch, Report, Stance, Verdict
-from chains.render import to_markdown
+from chains.render import md_prose, to_markdown
 from review.exports import (
     CSV_COLUMNS,
     claimreview_jsonld,
@@ -252,3 +252,21 @@ def test_cli_check_writes_csv(tmp_path, monkeypatch, capsys):
     assert code == 0
     rows = parse_csv(capsys.readouterr().out)
     assert [r["verdict"] for r in rows] == ["CONTRADICTED", "SUPPORTED", "NOT_IN_ARCHIVE", "MIXED"]
+
+
+def test_a_claim_that_could_not_be_checked_shows_in_every_export_and_is_never_rated():
+    reason = "Could not be checked: the model's answer was malformed twice (label: Field required)."
+    report = make_report()
+    report.claims.append(claim(5, "Rents rose 9%.", Verdict.NOT_CHECKED, reason=reason))
+    done = {"c5": Review.accept(report.claims[-1], note="Asked the housing desk.")}
+    memo = memo_markdown(report, done)
+    assert "**Machine verdict: Could not be checked (the model's answer was unusable)**" in memo
+    assert f"Model's explanation (not evidence): {reason}" not in memo  # ours, not the model's
+    assert f"Why it was not checked: {md_prose(reason)}" in memo
+    assert "1 not checked" in memo
+    last = list(csv.DictReader(io.StringIO(claims_csv(report, done))))[-1]
+    assert (last["verdict"], last["reason"]) == ("NOT_CHECKED", reason)
+    data = json.loads(report_json(report, done))
+    assert data["claims"][-1]["verdict"] == "NOT_CHECKED"
+    # Not a rating of the claim: never published as ClaimReview, even when a person accepted it.
+    assert json.loads(claimreview_jsonld(report, done)) == []
