@@ -1,4 +1,4 @@
-"""Command line: ingest, check, eval, stats. Thin: every command calls the packages.
+"""Command line: ingest, check, eval, stats, worker. Thin: every command calls the packages.
 
 Errors print one line on stderr and exit non-zero; no tracebacks for bad input.
 """
@@ -75,28 +75,16 @@ def _read_article(path: str, settings: Settings):
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from chains.llm import make_chat_model
-    from chains.pipeline import ReportCache, check_article, validate_article
+    from chains.pipeline import validate_article
     from chains.render import to_markdown
-    from vectorstore.store import open_store
 
     settings = _settings(args)
     article = _read_article(args.file, settings)
     validate_article(article, settings)  # before a model is loaded
-    store = open_store(settings)
-
-    def progress(p) -> None:
-        if not args.quiet:
-            print(f"[{p.stage}] {p.message}", file=sys.stderr)
-
-    report = check_article(
-        article,
-        model=make_chat_model(settings),
-        store=store,
-        settings=settings,
-        progress=progress,
-        cache=None if args.no_cache else ReportCache(settings.cache_dir / "reports"),
-    )
+    if not args.in_process and _worker_running(settings):
+        report = _check_by_worker(article, settings, args)
+    else:
+        report = _check_in_process(article, settings, args)
     if args.format == "markdown":
         sys.stdout.write(to_markdown(report))
     elif args.format == "csv":
@@ -105,6 +93,88 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write(claims_csv(report, {}))
     else:
         print(report.model_dump_json(indent=2))
+    return 0
+
+
+def _worker_running(settings: Settings) -> bool:
+    from jobs.queue import job_store
+
+    try:
+        return job_store(settings).workers_alive() > 0
+    except Exception:  # noqa: BLE001 - no job file yet, or unreadable: check here instead
+        return False
+
+
+def _check_in_process(article, settings: Settings, args: argparse.Namespace):
+    """No worker runs (or --in-process): load the model in this process."""
+    from chains.llm import make_chat_model
+    from chains.pipeline import ReportCache, check_article
+    from vectorstore.store import open_store
+
+    def progress(p) -> None:
+        if not args.quiet:
+            print(f"[{p.stage}] {p.message}", file=sys.stderr)
+
+    return check_article(
+        article,
+        model=make_chat_model(settings),
+        store=open_store(settings),
+        settings=settings,
+        progress=progress,
+        cache=None if args.no_cache else ReportCache(settings.cache_dir / "reports"),
+    )
+
+
+def _check_by_worker(article, settings: Settings, args: argparse.Namespace):
+    """The worker that serves the app runs this check too, in the same queue; Ctrl+C
+    cancels the job. The report is also kept in History (owner "cli")."""
+    import time
+
+    from jobs import queue
+    from jobs.records import DONE, STOPPED
+    from jobs.runner import load_error
+    from review.history import History
+
+    overrides = {"top_k": settings.top_k} if args.top_k else {}
+    if args.store:
+        overrides["store_dir"] = settings.store_dir
+    if args.no_cache:
+        raise CliError("--no-cache needs --in-process (the worker's cache is shared)")
+    job_id = queue.submit(article, settings, overrides, owner="cli")
+    said = ""
+    try:
+        while True:
+            state = queue.status(settings, job_id)
+            job = state.job
+            line = (
+                f"[waiting] {state.ahead} check(s) ahead" if job.state == "queued"
+                else f"[{job.stage or job.state}] {job.message}"
+            )  # fmt: skip
+            if line != said and not args.quiet:
+                print(line, file=sys.stderr)
+                said = line
+            if job.finished:
+                break
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        queue.cancel(settings, job_id)
+        raise
+    if job.state == DONE and job.check_id:
+        return History(settings.history_file()).load(job.check_id)[0]
+    if job.state == STOPPED and job.partial is not None:
+        return job.partial
+    if job.error:
+        raise load_error(job.error)
+    raise CliError(f"the check ended as {job.state}")
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    import logging
+
+    from jobs.worker import run_worker
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    run_worker(_settings(args), workers=args.jobs)
     return 0
 
 
@@ -176,7 +246,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--top-k", type=int, metavar="N")
     p.add_argument("--no-cache", action="store_true", help="recompute even if cached")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--in-process", action="store_true", help="load the model here even when a worker runs"
+    )
     p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("worker", help="run queued checks (the app's and the CLI's) until stopped")
+    p.add_argument("--store", metavar="DIR")
+    p.add_argument(
+        "--jobs", type=int, default=1, metavar="N",
+        help="checks at once (1 for the embedded model; a model server's parallel slots)",
+    )  # fmt: skip
+    p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("eval", help="score a stage on labelled data (see eval/)")
     p.add_argument("task", choices=["verdicts", "retrieval", "checkworthiness", "cases"])
