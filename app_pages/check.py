@@ -1,11 +1,12 @@
-"""The Check page: an article in (pasted, uploaded or linked), its claims checked against
-the archive with live progress and a Stop button, then the report (pages/report_view.py).
+"""The Check page: an article in (pasted, uploaded or linked), its check queued as a job
+that the worker runs (app_pages/job_view.py follows it: place in the queue, progress,
+Stop), then the report (app_pages/report_view.py).
 
 Session state: `report`, `reviews` (claim id -> Review), `check_id` (its History id, None
-when not saved; every finished check is a History record of its own, owned by this
-browser session, even when the report cache answered it), `origin` (how the report came to be here), `running` (the report being
-built while a check runs: left behind when a run is interrupted, so the claims checked
-so far are kept), `fetched` (the article read from the Link tab).
+when not saved; every finished check is a History record of its own, owned by the
+browser session that queued it, even when the report cache answered it), `origin` (how
+the report came to be here), `fetched` (the article read from the Link tab), and the
+job's own keys (job_view).
 """
 
 from __future__ import annotations
@@ -17,22 +18,19 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from app_pages.common import (
-    get_history,
-    get_model,
-    get_store,
-    page_settings,
-    session_owner,
-    show_error,
-    signed_in_user,
+from app_pages.common import get_history, page_settings, show_error
+from app_pages.job_view import (
+    FRESH,
+    follow_requested,
+    job_panel,
+    show_outcome,
+    start_job,
 )
-from app_pages.report_view import claim_label, render_report
+from app_pages.report_view import render_report
 from chains.render import md_literal
 from vectorstore.limits import InputLimits, check_limits
 
 if TYPE_CHECKING:
-    from chains.models import Report
-    from chains.pipeline import Progress
     from settings import Settings
     from vectorstore.models import Article
 
@@ -40,10 +38,7 @@ log = logging.getLogger("factcheck.app")
 
 TABS = ["Paste", "Upload", "Link"]
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "pdf", "docx"]
-FRESH = "Checked just now"
-CACHED = "From the cache: this article was checked before with the same model and settings"
 OPENED = "Opened from History"
-STOPPED = "Stopped before the end: a partial result, not saved to History"
 
 
 # --- reading the input -------------------------------------------------------------------------
@@ -172,122 +167,7 @@ def chosen_article(got: dict, settings: Settings) -> Article | None:
         return None
 
 
-# --- running a check -----------------------------------------------------------------------------
-
-
-def _calls(n: int) -> str:
-    return f"{n} model call" + ("" if n == 1 else "s")
-
-
-def done_label(report: Report) -> str:
-    seconds = sum(s.seconds for s in report.stages.values())
-    calls = sum(s.model_calls for s in report.stages.values())
-    if report.cached:
-        return f"Done \u00b7 from cache (first checked in {seconds:.0f} s \u00b7 {_calls(calls)})"
-    return f"Done in {seconds:.0f} s \u00b7 {_calls(calls)}"
-
-
-def run_check(article: Article, settings: Settings) -> tuple[Report, str] | None:
-    """Check with live progress; (report, cache key), or None after showing an error.
-
-    A click on Stop (or any other widget) makes Streamlit end this run at its next
-    update; `running` in the session state then still holds the claims checked so far.
-    """
-    from chains.pipeline import Prompts, ReportCache, check_article, report_key
-
-    stop = st.empty()
-    stop.button("Stop", key="stop", help="End the check; the claims checked so far are kept.")
-    status = st.status("Finding claims\u2026", expanded=False)
-    # Outside the status box, which the browser may keep collapsed: the bar and the
-    # claims as they are finished stay in view.
-    bar = st.progress(0.0, text="Starting (the first check also loads the model)\u2026")
-    finished = st.empty()
-    lines: list[str] = []
-    running: dict = {"report": None, "total": 0}
-
-    def progress(p: Progress) -> None:
-        if p.report is not None:
-            running["report"] = p.report
-        if p.stage == "extract":
-            label, fraction = "Finding claims\u2026", 0.02
-        elif p.stage == "done":
-            label, fraction = "Done", 1.0
-        else:
-            running["total"] = p.total
-            label = f"Checking claim {min(p.done + 1, p.total)} of {p.total}"
-            fraction = 0.1 + 0.9 * (p.done / p.total if p.total else 1.0)
-        status.update(label=label)
-        bar.progress(min(1.0, fraction), text=md_literal(p.message))
-        if p.claim is not None:
-            lines.append(f"- {md_literal(claim_label(p.done, p.claim))}")
-            finished.markdown("\n".join(lines))
-
-    try:
-        store = get_store(settings)
-        model = get_model(settings)
-        prompts = Prompts()
-        key = report_key(article, model=model, store=store, settings=settings, prompts=prompts)
-        st.session_state["running"] = running
-        report = check_article(
-            article,
-            model=model,
-            store=store,
-            settings=settings,
-            prompts=prompts,
-            progress=progress,
-            cache=ReportCache(settings.cache_dir / "reports"),
-        )
-    except Exception as exc:  # noqa: BLE001 - every failure becomes a message
-        st.session_state.pop("running", None)
-        stop.empty()
-        status.update(label="The check did not finish", state="error", expanded=False)
-        show_error(exc, settings)
-        return None
-    st.session_state.pop("running", None)
-    for element in (stop, bar, finished):
-        element.empty()
-    status.update(label=done_label(report), state="complete", expanded=False)
-    return report, key
-
-
-def keep(report: Report, key: str, settings: Settings) -> None:
-    """Show this report from now on, and save it in History as a new check of this
-    session's: a repeat answered by the cache is a record of its own, with no reviews."""
-    st.session_state.update(
-        report=report, reviews={}, check_id=None, origin=CACHED if report.cached else FRESH
-    )
-    try:
-        history = get_history(settings)
-        check_id = history.save(
-            report.model_copy(update={"cached": False}),
-            owner=session_owner(),
-            user=signed_in_user(),
-            cache_key=key,
-        )
-        reviews: dict = {}
-    except Exception:  # noqa: BLE001 - the check itself is fine; say it was not saved
-        log.exception("cannot save the check in the history")
-        st.warning("This check could not be saved to History; its reviews cannot be kept.")
-        return
-    st.session_state.update(check_id=check_id, reviews=reviews)
-
-
-def recover_interrupted() -> None:
-    """A run that was stopped: keep the claims it had checked, with a warning."""
-    running = st.session_state.pop("running", None)
-    if running is None:
-        return
-    partial = running.get("report")
-    if partial is None or not partial.claims:
-        st.warning("The check was stopped before any claim was checked.")
-        return
-    report = partial.model_copy(deep=True)
-    report.warnings.insert(
-        0,
-        f"The check was stopped after {len(report.claims)} of {running.get('total') or '?'} "
-        "claims. The claims below are a partial result; check the article again for all.",
-    )
-    st.session_state.update(report=report, reviews={}, check_id=None, origin=STOPPED)
+# --- opening a saved check ---------------------------------------------------------------------
 
 
 def open_requested(settings: Settings) -> None:
@@ -320,7 +200,7 @@ def main() -> None:
         "Paste, upload or link an article. Each checkable claim is compared with what the "
         "newsroom's own archive says about it."
     )
-    recover_interrupted()
+    follow_requested()
     open_requested(settings)
     got = input_tabs(settings)
     if st.button("Check claims", type="primary"):
@@ -335,9 +215,9 @@ def main() -> None:
             except Exception as exc:  # noqa: BLE001
                 show_error(exc, settings)
             else:
-                result = run_check(article, settings)
-                if result is not None:
-                    keep(*result, settings)
+                start_job(article, settings)  # the worker checks it; the panel follows
+    job_panel(settings)
+    show_outcome(settings)
 
     report = st.session_state.get("report")
     if report is not None:

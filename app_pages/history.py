@@ -1,4 +1,5 @@
-"""The History page: finished checks with their reviews; open one, or delete it.
+"""The History page: checks waiting or running in the worker (open one to follow it), then
+finished checks with their reviews; open one, or delete it.
 
 Each check is a record of its own with its own reviews. Signed in, a person sees their
 own checks; without sign-in (a one-person tool on localhost) every check is listed, and
@@ -21,7 +22,9 @@ from app_pages.common import (
 from chains.render import VERDICT_SHORT, md_literal, web_url
 
 if TYPE_CHECKING:
+    from jobs.records import Job
     from review.models import CheckSummary
+    from settings import Settings
 
 CONFIRM = "history_confirm_delete"  # session state: the check whose deletion awaits a yes
 
@@ -77,6 +80,47 @@ def render_row(row: CheckSummary, history, owner: str) -> None:
                 st.rerun()
 
 
+def job_facts(job: Job, owner: str) -> str:
+    if job.state == "running":
+        where = (
+            f"running: claim {min(job.done + 1, job.total)} of {job.total}"
+            if job.total
+            else "running: finding claims"
+        )
+    else:
+        where = "waiting in the queue"
+    whose = "queued in this browser session" if job.owner == owner else "another session's"
+    return " \u00b7 ".join([f"{job.created:%Y-%m-%d %H:%M} UTC", whose, where])
+
+
+def render_jobs(settings: Settings, user: str | None, owner: str) -> None:
+    """Checks the worker has not finished: a reload or another browser finds them here."""
+    from jobs.queue import job_store
+
+    try:
+        jobs = job_store(settings).list(user=user, limit=50)  # waiting and running, in order
+    except Exception as exc:  # noqa: BLE001
+        show_error(exc, settings, unexpected="The checks in progress could not be read.")
+        return
+    if not jobs:
+        return
+    st.subheader("In progress")
+    for job in jobs:
+        with st.container(border=True):
+            text, button = st.columns([5, 2], vertical_alignment="center")
+            with text:
+                st.markdown(f"**{md_literal(job.title or 'Untitled article')}**")
+                st.caption(md_literal(job_facts(job, owner)))
+            with button:
+                st.page_link(
+                    "app_pages/check.py",
+                    label="Follow",
+                    icon=":material/progress_activity:",
+                    query_params={"job": job.id},
+                )
+    st.subheader("Finished")
+
+
 def main() -> None:
     settings = page_settings()
     st.title("History")
@@ -92,6 +136,7 @@ def main() -> None:
     )
     if flash := st.session_state.pop("history_flash", None):
         st.success(md_literal(flash))
+    render_jobs(settings, user, session_owner())
     query = st.text_input("Search history", placeholder="Words from the headline or the link")
     try:
         history = get_history(settings)

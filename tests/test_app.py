@@ -12,12 +12,15 @@ import datetime as dt
 import json
 import os
 import re
+import threading
+import time
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from chains.llm import forget_models
 from chains.models import (
     ArticleInfo,
     ClaimCheck,
@@ -81,10 +84,46 @@ def app_env(tmp_path, monkeypatch):
     yield tmp_path
     st.cache_data.clear()
     st.cache_resource.clear()  # stores and histories of this test's folders
+    forget_models()
 
 
 @pytest.fixture
-def fake_model(app_env, monkeypatch):
+def worker(app_env):
+    """The job worker (a real huey consumer on the test's queue file) in a thread of this
+    process, so it runs checks with whatever model factory the test patched in."""
+    from jobs import queue
+    from jobs.worker import make_consumer
+
+    queue._HUEYS.clear()
+    queue._STORES.clear()
+    consumer = make_consumer(Settings())
+    consumer._set_signal_handlers = lambda: None  # signals are the main thread's
+    consumer.start()
+    job_store(Settings()).heartbeat("test-worker")
+    yield consumer
+    consumer.stop(graceful=True)
+    queue._HUEYS.clear()
+    queue._STORES.clear()
+
+
+def job_store(settings: Settings):
+    from jobs.queue import job_store as store
+
+    return store(settings)
+
+
+def wait_for_job(at: AppTest, timeout: float = FAST_TIMEOUT) -> AppTest:
+    """Rerun the page (as its polling fragment does) until the followed job has ended."""
+    deadline = time.monotonic() + timeout
+    while "job_id" in at.session_state and time.monotonic() < deadline:
+        time.sleep(0.2)
+        at.run(timeout=timeout)
+    assert "job_id" not in at.session_state, f"the check did not end within {timeout} s"
+    return at
+
+
+@pytest.fixture
+def fake_model(app_env, worker, monkeypatch):
     """Patch the model factory with a queued fake; records how often it was built."""
     monkeypatch.setenv("FACTCHECK_MODEL", f"fake-{app_env.name}")  # its own cache key
     built: list[QueuedChatModel] = []
@@ -138,15 +177,17 @@ def by_label(widgets, label: str):
     return found[0]
 
 
-def click(at: AppTest, label: str) -> AppTest:
-    return by_label(at.button, label).click().run()
+def click(at: AppTest, label: str, wait: bool = True) -> AppTest:
+    """Click a button; after Check claims, wait (unless told not to) for the job to end."""
+    by_label(at.button, label).click().run()
+    return wait_for_job(at) if wait and label == "Check claims" else at
 
 
-def paste_and_check(at: AppTest, text: str, headline: str = "") -> AppTest:
+def paste_and_check(at: AppTest, text: str, headline: str = "", wait: bool = True) -> AppTest:
     at.text_area(key="paste_text").input(text)
     if headline:
         at.text_input(key="paste_title").input(headline)
-    return click(at, "Check claims")
+    return click(at, "Check claims", wait=wait)
 
 
 def markdown_strings(at: AppTest) -> list[str]:
@@ -532,31 +573,31 @@ def test_paste_check_shows_the_verdict_saves_it_and_then_comes_from_the_cache(fa
     assert first.cache_key == second.cache_key and first.owner == second.owner
 
 
-def test_a_stopped_run_keeps_the_claims_checked_so_far(fake_model, monkeypatch):
-    from streamlit.runtime.scriptrunner_utils.exceptions import StopException
-
-    model, _ = fake_model
+def test_stop_ends_the_job_and_keeps_the_claims_checked_so_far(fake_model, monkeypatch):
     quotes = ["The bridge reopened on May 3, 2024.", "The ferry carried 400,000 riders."]
-    searched = []
+    searching, stopped = threading.Event(), threading.Event()
 
     def retrieve(store, claim, settings, **kwargs):
-        searched.append(claim.text)
-        if len(searched) == 2:
-            raise StopException()  # what Streamlit raises when Stop is clicked mid-run
+        searching.set()
+        stopped.wait(30)  # the worker is on the first claim until Stop has been clicked
         return []
 
     monkeypatch.setattr("chains.pipeline.retrieve_with", retrieve)
-    at = paste_and_check(new_app().run(), " ".join(quotes))
+    at = paste_and_check(new_app().run(), " ".join(quotes), wait=False)
+    assert searching.wait(30), "the worker never started the check"
+    at.run()  # the page's poll: the job runs, with a Stop button
     assert_no_traceback(at)
-    assert "running" in at.session_state  # the run ended without finishing
-    at.run()  # the rerun that the click on Stop asked for
+    assert any(b.label == "Stop" for b in at.button)
+    click(at, "Stop")
+    stopped.set()
+    wait_for_job(at)
     assert_no_traceback(at)
     report = at.session_state["report"]
     assert [c.quote for c in report.claims] == quotes[:1]
     assert any("stopped after 1 of 2 claims" in w for w in warnings(at)), warnings(at)
     assert at.session_state["check_id"] is None and not history().list()
     assert any("not saved" in shown(c.value) for c in at.caption)
-    assert "running" not in at.session_state
+    assert not any(b.label == "Stop" for b in at.button)
 
 
 @pytest.mark.parametrize(
@@ -585,10 +626,10 @@ def test_model_errors_become_sentences(fake_model, error, expected):
     assert_no_traceback(at)
     assert any(expected in m for m in errors(at)), errors(at)
     assert at.status[0].state == "error"
-    assert "report" not in at.session_state and "running" not in at.session_state
+    assert "report" not in at.session_state and "job_id" not in at.session_state
 
 
-def test_a_missing_model_file_says_what_to_do(app_env, monkeypatch):
+def test_a_missing_model_file_says_what_to_do(app_env, worker, monkeypatch):
     monkeypatch.setenv("FACTCHECK_MODEL_PATH", str(app_env / "missing.gguf"))
     at = paste_and_check(new_app().run(), "The bridge reopened on November 15, 2024.")
     assert_no_traceback(at)
@@ -707,6 +748,17 @@ def test_an_unsaved_report_cannot_be_reviewed_but_downloads(app_env):
 @pytest.fixture
 def real_model_env(app_env, monkeypatch):
     """The real embedded model, found where `python -m chains.model_file` prepared it."""
+    yield from _real_model(app_env, monkeypatch)
+
+
+@pytest.fixture
+def real_model_worker(real_model_env, worker):
+    """The real model in the job worker (a consumer thread of this process)."""
+    return real_model_env
+
+
+def _real_model(app_env, monkeypatch):
+    """The real embedded model, found where `python -m chains.model_file` prepared it."""
     from chains.model_file import ModelFileError, model_path
 
     try:
@@ -715,11 +767,12 @@ def real_model_env(app_env, monkeypatch):
         pytest.skip(f"the embedded model is not prepared: {exc}")
     monkeypatch.setenv("FACTCHECK_MODEL_PATH", str(path))
     monkeypatch.delenv("FACTCHECK_MODEL", raising=False)
-    return app_env
+    yield app_env
 
 
 @pytest.mark.integration
-def test_checking_an_article_against_a_real_archive(real_model_env):
+def test_checking_an_article_against_a_real_archive(real_model_worker):
+    real_model_env = real_model_worker
     ingest_archive(real_model_env)
     article = (
         "Port Avalon Transit launched the Bayline ferry service between Pier 4 and Gull "
@@ -730,7 +783,7 @@ def test_checking_an_article_against_a_real_archive(real_model_env):
     assert {m.label: m.value for m in at.sidebar.metric}["Articles"] == "3"
     at.text_area(key="paste_text").input(article)
     at.text_input(key="paste_title").input("Bridge and ferry")
-    by_label(at.button, "Check claims").click().run(timeout=MODEL_TIMEOUT)
+    wait_for_job(by_label(at.button, "Check claims").click().run(), MODEL_TIMEOUT)
     assert_no_traceback(at)
     assert not at.error, errors(at)
     assert at.status[0].state == "complete"
@@ -749,7 +802,7 @@ def test_checking_an_article_against_a_real_archive(real_model_env):
 
 
 @pytest.mark.integration
-def test_markup_in_an_article_is_shown_literally(real_model_env):
+def test_markup_in_an_article_is_shown_literally(real_model_worker):
     article = (
         f"The council approved a {BOLD} budget of $12 million on May 3, 2024. "
         f"{INJECTION} The library opened on June 1, 2023."
@@ -757,7 +810,7 @@ def test_markup_in_an_article_is_shown_literally(real_model_env):
     at = AppTest.from_file(str(APP), default_timeout=MODEL_TIMEOUT).run()
     at.text_area(key="paste_text").input(article)
     at.text_input(key="paste_title").input(f"Title {INJECTION}")
-    by_label(at.button, "Check claims").click().run(timeout=MODEL_TIMEOUT)
+    wait_for_job(by_label(at.button, "Check claims").click().run(), MODEL_TIMEOUT)
     assert_no_traceback(at)
     assert not at.error, errors(at)
     report = at.session_state["report"]

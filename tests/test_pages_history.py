@@ -29,6 +29,7 @@ from tests.test_app import (
 app_env = test_app.app_env  # fixtures, shared
 fake_model = test_app.fake_model
 archive = test_app.archive
+worker = test_app.worker
 
 KEY = "k" * 32
 NOTE = "Called the council clerk: the minutes say $85 million. <b>not bold</b>"
