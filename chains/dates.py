@@ -105,8 +105,27 @@ def _month_span(year: int, month: int) -> tuple[dt.date, dt.date]:
     return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def _nearest_year(base: dt.date, month: int, day: int | None) -> int:
-    """The year that puts month (and day) nearest the base date; ties go to the past."""
+# A sentence that speaks of what is to come; without one, a date without a year is the
+# latest one on or before the base date ("announced in February", written in December).
+_FUTURE = re.compile(
+    r"\b(?:will|would|shall|going to|scheduled|expected|plans?|planned|set to|set for|due to|due in|"
+    r"upcoming|next|is to|are to|opens|begins|starts|ahead)\b",
+    re.IGNORECASE,
+)
+_SENTENCE_EDGE = re.compile(r"[.!?]\s")
+
+
+def _speaks_of_future(text: str, at: int) -> bool:
+    """Does the sentence of `text` around position `at` speak of what is to come?"""
+    start = max((m.end() for m in _SENTENCE_EDGE.finditer(text, 0, at)), default=0)
+    end = _SENTENCE_EDGE.search(text, at)
+    return bool(_FUTURE.search(text, start, end.start() if end else len(text)))
+
+
+def _nearest_year(base: dt.date, month: int, day: int | None, past: bool = False) -> int:
+    """The year that puts month (and day) nearest the base date; ties go to the past.
+    With `past`, the latest year that puts it on or before the base date, unless it falls
+    within a month after it (an event just ahead: "the market opens January 3")."""
 
     def distance(year: int) -> tuple[int, int]:
         if day is None:
@@ -116,7 +135,11 @@ def _nearest_year(base: dt.date, month: int, day: int | None) -> int:
         except ValueError:
             return 10**6, True
 
-    return min((base.year - 1, base.year, base.year + 1), key=distance)
+    nearest = min((base.year - 1, base.year, base.year + 1), key=distance)
+    if not past or distance(nearest)[0] <= (1 if day is None else 31):
+        return nearest
+    later = (month, day) > (base.month, base.day) if day else month > base.month
+    return base.year - 1 if later else base.year
 
 
 def _relative(m: re.Match[str], base: dt.date) -> tuple[dt.date, dt.date] | None:
@@ -176,7 +199,8 @@ def _read(m: re.Match[str], base: dt.date | None) -> DateMention | None:
         if year is None and base is None:
             return DateMention(start, end, text, month=month, day=day, precision="day")
         try:
-            when = dt.date(year or _nearest_year(base, month, day), month, day)  # type: ignore[arg-type]
+            past = not _speaks_of_future(m.string, start)
+            when = dt.date(year or _nearest_year(base, month, day, past), month, day)  # type: ignore[arg-type]
         except ValueError:
             return None  # "February 30": not a date
         return DateMention(start, end, text, when, when, precision="day")
@@ -188,7 +212,9 @@ def _read(m: re.Match[str], base: dt.date | None) -> DateMention | None:
             return None  # "in June" of which year? (and before dates had context: unread)
         month = _month_number(m.group("mo_month"))
         when = m.group("mo_when").lower()
-        year = _nearest_year(base, month, None)
+        year = _nearest_year(
+            base, month, None, past=when != "next" and not _speaks_of_future(m.string, start)
+        )
         if when == "last" and (year, month) >= (base.year, base.month):
             year -= 1
         elif when == "next" and (year, month) <= (base.year, base.month):

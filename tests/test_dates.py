@@ -27,6 +27,11 @@ PUBLISHED = D(2024, 8, 20)  # a Tuesday
         # the year that puts a year-less date nearest the publication date
         ("on December 30", D(2025, 1, 2), "December 30", D(2024, 12, 30), D(2024, 12, 30)),
         ("on January 3", D(2024, 12, 28), "January 3", D(2025, 1, 3), D(2025, 1, 3)),
+        # ... unless the sentence is about the past and that date is more than a month ahead
+        ("announced in February", D(2024, 12, 3), "February", D(2024, 2, 1), D(2024, 2, 29)),
+        ("will reopen in February", D(2024, 12, 3), "February", D(2025, 2, 1), D(2025, 2, 28)),
+        ("was sentenced on March 3", D(2024, 12, 3), "March 3", D(2024, 3, 3), D(2024, 3, 3)),
+        ("is set for March 3", D(2024, 12, 3), "March 3", D(2025, 3, 3), D(2025, 3, 3)),
         ("in March 2024", None, "March 2024", D(2024, 3, 1), D(2024, 3, 31)),
         ("on Sept. 3, 2024", None, "Sept. 3, 2024", D(2024, 9, 3), D(2024, 9, 3)),
         ("in 1958", None, "1958", D(1958, 1, 1), D(1958, 12, 31)),
