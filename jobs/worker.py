@@ -80,4 +80,7 @@ def run_worker(settings: Settings, *, workers: int = 1) -> None:
         make_consumer(settings, workers=workers).run()
     finally:
         stop.set()
+        # A check this worker was running when it was stopped will not finish: say so.
+        for job_id in fail_orphans(settings):
+            log.warning("job %s was running when the worker stopped: marked failed", job_id)
         job_store(settings).retire(me)
