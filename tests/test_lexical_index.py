@@ -30,9 +30,9 @@ def filled(path: Path | None = None) -> LexicalIndex:
 
 
 def lucene_bm25(query: str, texts: dict[str, str], k1: float = 1.2, b: float = 0.75) -> dict:
-    """Okapi BM25 with Lucene's idf; the index's facts record counts as a document with no terms."""
+    """Okapi BM25 with Lucene's idf, over the chunks alone."""
     docs = {cid: lexical.tokenize(t) for cid, t in texts.items()}
-    n = len(docs) + 1
+    n = len(docs)
     avgdl = sum(len(d) for d in docs.values()) / n
     scores = dict.fromkeys(docs, 0.0)
     for term in lexical.tokenize(query):
@@ -93,6 +93,30 @@ def test_updates_by_id_and_fingerprint(tmp_path: Path) -> None:
     assert other.fingerprint() == index.fingerprint()
     index.update(clear=True)
     assert index.count() == 0 and index.fingerprint() == LexicalIndex(None).fingerprint()
+
+
+def test_scores_and_fingerprint_do_not_depend_on_how_many_commits_wrote_them(
+    tmp_path: Path,
+) -> None:
+    """One commit or one per chunk (an ingest killed and run again commits more often):
+    the same chunks give the same BM25 scores and the same fingerprint."""
+    rows = [(cid, cid.split(":")[0], text) for cid, text in TEXTS.items()]
+    once = LexicalIndex(tmp_path / "once")
+    once.update(add=rows)
+    often = LexicalIndex(tmp_path / "often")
+    for row in reversed(rows):
+        often.update(add=[row])
+        often.update(delete=["never-there:0"])
+    for query in ["bridge", "closed pool", "Rivertown fans"]:
+        terms = lexical.tokenize(query)
+        assert often.top(terms, 10) == once.top(terms, 10)
+        assert often.scores_of(terms, list(TEXTS)) == once.scores_of(terms, list(TEXTS))
+    assert often.fingerprint() == once.fingerprint()
+    # Killed between a commit and its facts: the fingerprint is computed from the ids.
+    (tmp_path / "often" / "facts.json").write_text('{"opstamp": 1, "hash": "bad"}')
+    assert LexicalIndex(tmp_path / "often").fingerprint() == once.fingerprint()
+    (tmp_path / "often" / "facts.json").unlink()
+    assert LexicalIndex(tmp_path / "often").fingerprint() == once.fingerprint()
 
 
 def test_index_persists_and_open_index_shares_one_per_folder(tmp_path: Path) -> None:

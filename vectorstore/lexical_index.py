@@ -7,10 +7,14 @@ tantivy only stores postings and scores them (Okapi BM25, k1 1.2, b 0.75, with t
 pruning: one query does not score every matching chunk). Chosen over SQLite FTS5's bm25 by
 measurement: 100k chunks of BBC text, 50 sentence queries, p50 1.3 ms against 107 ms.
 
-One more document (``cid`` = ``META``, no terms, so no query matches it) holds the index's
-own facts, rewritten in the same commit as every change: the hash of the chunk ids it holds
-(an XOR of one 128-bit hash per id, so identical contents give identical fingerprints
-whatever the order of the writes). A commit is atomic: a crash leaves the last commit.
+The index holds chunks only, so BM25's statistics (which count a replaced or deleted
+document until its segment is merged) depend on the chunks written, not on how many commits
+wrote them: a run killed and run again scores like one clean run. Its fingerprint, the hash
+of the chunk ids it holds (an XOR of one 128-bit hash per id, so identical contents give
+identical fingerprints whatever the order of the writes), is kept beside it in ``FACTS``
+with the opstamp of the commit it describes; a commit is atomic and a crash leaves the last
+one, so facts of another opstamp (a crash between the commit and the facts) are computed
+again from the ids.
 
 Writes take tantivy's writer lock (one writer per index across every process on the host;
 others wait for it) for one commit each, and wait for the segment merges that commit
@@ -22,17 +26,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
 
 import tantivy
 
 from vectorstore import lexical
 
-META = "\x00meta"  # the facts document's cid: no Chroma id starts with a NUL
+META = "\x00meta"  # the facts document of the first version, removed when the index opens
+FACTS = "facts.json"  # beside tantivy's own meta.json, whose opstamp it names
 TOKENIZER = "terms"  # whitespace split: the terms are already lexical.tokenize's
 WRITER_HEAP = 32_000_000  # bytes of tantivy's indexing buffer per commit
 WRITER_WAIT = 60.0  # seconds to wait for another process's writer
@@ -44,6 +49,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("terms", tokenizer_name=TOKENIZER, index_option="freq")
     builder.add_text_field("cid", stored=True, tokenizer_name="raw", index_option="basic")
     builder.add_text_field("aid", tokenizer_name="raw", index_option="basic")
+    # Unused since the facts moved to FACTS; kept so indexes written before still open.
     builder.add_text_field("meta", stored=True, tokenizer_name="raw", index_option="basic")
     return builder.build()
 
@@ -65,6 +71,9 @@ class LexicalIndex:
             TOKENIZER, tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
         )
         self._lock = threading.Lock()  # one writer per index in this process, too
+        self._memory_facts = {"opstamp": 0, "hash": EMPTY_HASH}  # an index in memory
+        if path is not None and self._present(self._searcher(), [META]):
+            self.update(delete=[META])  # the first version's facts document
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -104,20 +113,37 @@ class LexicalIndex:
         hits = searcher.search(query, limit=len(chunk_ids), count=False).hits
         return {searcher.doc(addr)["cid"][0]: float(score) for score, addr in hits}
 
-    def _meta(self, searcher: tantivy.Searcher) -> dict[str, Any]:
-        hits = searcher.search(tantivy.Query.term_query(self.schema, "cid", META), 1).hits
-        if not hits:
-            return {"hash": EMPTY_HASH, "chunks": 0}
-        return json.loads(searcher.doc(hits[0][1])["meta"][0])
+    def _hash(self) -> str:
+        """The XOR of the held ids' hashes: from ``FACTS`` when it names the last commit."""
+        if self.path is None:
+            return self._memory_facts["hash"]
+        try:
+            facts = json.loads((self.path / FACTS).read_text())
+            if facts["opstamp"] == json.loads((self.path / "meta.json").read_text())["opstamp"]:
+                return facts["hash"]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass  # missing or torn: computed again below
+        digest = 0
+        for cid in self.ids():
+            digest ^= id_hash(cid)
+        return f"{digest:032x}"
+
+    def _save_facts(self, opstamp: int, digest: str) -> None:
+        facts = {"opstamp": opstamp, "hash": digest}
+        if self.path is None:
+            self._memory_facts = facts
+            return
+        tmp = self.path / f".{FACTS}.{os.getpid()}.{threading.get_ident()}"
+        tmp.write_text(json.dumps(facts))
+        os.replace(tmp, self.path / FACTS)  # atomic: a reader sees the old or the new facts
 
     def count(self) -> int:
         """How many chunks the index holds."""
-        return int(self._meta(self._searcher())["chunks"])
+        return int(self._searcher().num_docs)
 
     def fingerprint(self) -> str:
         """Changes with every chunk added or deleted; equal for equal sets of chunk ids."""
-        meta = self._meta(self._searcher())
-        return f"{meta['chunks']}-{meta['hash']}"
+        return f"{self.count()}-{self._hash()}"
 
     def ids(self) -> set[str]:
         """Every chunk id held (reads them all: for repairs, not for queries)."""
@@ -166,29 +192,26 @@ class LexicalIndex:
             writer = self._writer()
             try:
                 searcher = self._searcher()  # under the lock: the last commit of anyone
-                meta = {"hash": EMPTY_HASH, "chunks": 0} if clear else self._meta(searcher)
+                digest = 0 if clear else int(self._hash(), 16)
                 if clear:
                     writer.delete_all_documents()
                 present = (
                     set() if clear else self._present(searcher, [*delete, *(r[0] for r in add)])
                 )
-                digest, chunks = int(meta["hash"], 16), int(meta["chunks"])
                 for cid in set(delete) & present:
                     writer.delete_documents_by_term("cid", cid)
-                    digest, chunks = digest ^ id_hash(cid), chunks - 1
+                    digest ^= id_hash(cid) if cid != META else 0
                     present.discard(cid)
                 for (cid, _, _), doc in zip(add, docs, strict=True):
                     if cid in present:
                         writer.delete_documents_by_term("cid", cid)
                     else:
-                        digest, chunks = digest ^ id_hash(cid), chunks + 1
+                        digest ^= id_hash(cid)
                         present.add(cid)
                     writer.add_document(doc)
-                writer.delete_documents_by_term("cid", META)
-                facts = {"hash": f"{digest:032x}", "chunks": chunks}
-                writer.add_document(tantivy.Document(cid=META, meta=json.dumps(facts)))
-                writer.commit()
+                opstamp = writer.commit()
                 writer.wait_merging_threads()  # else the merges die with the writer
+                self._save_facts(opstamp, f"{digest:032x}")  # after: see _hash for a crash
             except BaseException:
                 writer.rollback()
                 raise

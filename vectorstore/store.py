@@ -75,16 +75,25 @@ class ArchiveStore:
     # --- writing -----------------------------------------------------------------------------
 
     def add_article(self, article: Article, passages: list[Passage]) -> bool:
-        """Store an article's chunks. False (nothing written) if the article is already stored."""
+        """Store an article's chunks. False (nothing written) if the article is already stored.
+
+        An article only partly stored (a process killed between two of Chroma's write
+        batches) gets its missing chunks now, so a rerun completes it instead of skipping it.
+        """
         if not passages:
             raise ValueError(f"article {article.id} has no passages to store")
         shared = article_metadata(article)
         article_id = shared["article_id"]
-        if self.has_article(article_id):
-            return False
         ids = [f"{article_id}:{p.start}" for p in passages]
-        texts = [p.text for p in passages]
-        metas = [{**shared, "start": p.start, "end": p.end} for p in passages]
+        present = set(self.collection.get(ids=ids, include=[])["ids"])
+        if len(present) == len(ids) or (not present and self.has_article(article_id)):
+            return False  # stored whole (or whole with another chunk size)
+        # Only the missing chunks: a chunk written again would be a replaced document in
+        # the lexical index, which BM25's statistics count until its segment is merged.
+        todo = [i for i, cid in enumerate(ids) if cid not in present]
+        ids = [ids[i] for i in todo]
+        texts = [passages[i].text for i in todo]
+        metas = [{**shared, "start": passages[i].start, "end": passages[i].end} for i in todo]
         # Embed everything first: a model failure then leaves the store untouched.
         self.write_chunks(ids, texts, metas, self.embedding.encode(texts))
         return True
