@@ -214,7 +214,22 @@ def antonym_mismatch(claim: str, passage: str) -> list[Mismatch]:
 
 
 def status_mismatches(claim: str, passage: str) -> list[Mismatch]:
-    return _opposite_mismatches(claim, passage, "status", "a change of status")[:1]
+    """A status of the claim whose opposite the passage gives, read from both sides: a
+    passage that says "will stay open ... a proposal to close it" says "close" too, but
+    still gives "stay open" where the claim says "closed"."""
+    found = _opposite_mismatches(claim, passage, "status", "a change of status")
+    found += [
+        Mismatch(
+            kind="status",
+            claim_value=theirs,
+            passage_values=[passage[start:end]],
+            conflict=True,
+            note="a change of status",
+        )
+        for start, end, kind, theirs in opposites(passage, claim)
+        if kind == "status"
+    ]
+    return found[:1]
 
 
 def _opposite_mismatches(claim: str, passage: str, kind: str, note: str) -> list[Mismatch]:

@@ -35,7 +35,8 @@ STATUS = [
      ("remains in office", "remained in office", "stays on", "stayed on", "will stay",
       "remains in post", "remains as")),
     (("acquitted", "found not guilty"), ("convicted", "found guilty")),
-    (("dismissed", "thrown out"), ("upheld",)),
+    (("dismissed", "thrown out", "overturned", "reversed", "struck down", "vacated"),
+     ("upheld", "affirmed")),
     (("elected", "re-elected"), ("defeated",)),
     (("voted down", "vetoed"), ("approved", "adopted")),
 ]  # fmt: skip

@@ -20,12 +20,12 @@ SCALE = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "bn"
 NUMBER = re.compile(
     r"(?P<cur>[$£€])?\s?(?P<num>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
     r"(?:\s?(?P<scale>thousand|million|billion|trillion|bn|m)\b)?"
-    r"(?:\s?(?P<unit>%|percent|per cent|[a-z]+))?",
+    r"(?:[\s-]?(?P<unit>%|percent|per cent|[a-z]+))?",
     re.IGNORECASE,
 )
 # What may follow a figure written in words: a scale, then a unit ("eight people").
 _AFTER_WORDS = re.compile(
-    r"(?:\s(?P<scale>thousand|million|billion|trillion)\b)?(?:\s(?P<unit>percent|per cent|[a-z]+))?",
+    r"(?:\s(?P<scale>thousand|million|billion|trillion)\b)?(?:[\s-](?P<unit>percent|per cent|[a-z]+))?",
     re.IGNORECASE,
 )
 _YEAR = re.compile(r"(?:19|20)\d\d")
@@ -39,7 +39,12 @@ NUMBER_WORDS = frozenset(
     "sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety "
     "hundred dozen".split()
 )
-_TOKEN = re.compile(r"\w+(?:[-']\w+)*|[^\w\s]")
+# A hyphen joins a number word's parts ("twenty-one") but not a figure and its unit
+# ("a nine-day trial" is nine days).
+_TOKEN = re.compile(
+    r"\w+(?:'\w+)*(?:-(?:one|two|three|four|five|six|seven|eight|nine)\b)?|[^\w\s]",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)

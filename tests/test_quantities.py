@@ -22,6 +22,8 @@ def values(text: str) -> list[tuple[float, str]]:
         ("one million two hundred thousand dollars", "$1.2m"),
         ("three point five million", "3.5 million"),
         ("£2bn", "2 billion pounds"),
+        ("a nine-day trial", "9 days"),
+        ("a 12-day wait", "twelve days"),
     ],
 )
 def test_the_same_value_written_two_ways(a, b):
