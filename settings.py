@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     request_timeout: float = 120.0
     # Set by whoever runs the server: sessions cannot change the MODEL_FIELDS.
     pin_model_settings: bool = False
+    # With sign-in (an OIDC provider in Streamlit's secrets), who may change the archive
+    # and the settings: comma-separated e-mail addresses, and/or the name of a group the
+    # provider lists in the person's "groups" claim. Everyone else is a reporter.
+    editors: str = ""
+    editor_group: str = ""
     # True when a session chose the provider or endpoint (see for_session).
     _session_endpoint: bool = PrivateAttr(default=False)
 
