@@ -1,5 +1,6 @@
 """The Archive page: add articles (files or a link), counts by source and year, search,
-and open or delete a stored article."""
+and open or delete a stored article. Adding and deleting are for editors (app_pages.auth):
+a reporter signed in sees neither."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from app_pages.auth import may_change
 from app_pages.common import archive_stats, get_store, page_settings, show_error
 from chains.render import md_literal, web_url
 
@@ -21,6 +23,9 @@ if TYPE_CHECKING:
 ARCHIVE_TYPES = ["txt", "md", "markdown", "html", "htm", "json", "jsonl", "csv", "pdf", "docx"]
 CONFIRM = "archive_confirm_delete"
 FLASH = "archive_flash"
+EDITORS_ONLY = (
+    "Only editors add articles to the archive or delete them; you can search and read it."
+)
 
 
 # --- adding ----------------------------------------------------------------------------------
@@ -188,7 +193,7 @@ def joined(passages: list[Passage]) -> str:
     return "".join(out)
 
 
-def render_article(settings: Settings) -> None:
+def render_article(settings: Settings, editor: bool) -> None:
     st.subheader("Articles")
     store = get_store(settings)
     articles = store.list_articles()
@@ -218,6 +223,8 @@ def render_article(settings: Settings) -> None:
         st.markdown(f"[Original article]({link})")
     with st.container(height=300, border=True):
         st.text(joined(passages))
+    if not editor:
+        return
     if st.button("Delete this article", key=f"delete:{chosen}"):
         st.session_state[CONFIRM] = chosen
     if st.session_state.get(CONFIRM) == chosen:
@@ -254,9 +261,13 @@ def main() -> None:
         return
     show_flash()
     render_counts(stats)
-    render_add(settings)
+    editor = may_change(settings)
+    if editor:
+        render_add(settings)
+    else:
+        st.info(EDITORS_ONLY)
     render_search(settings)
-    render_article(settings)
+    render_article(settings, editor)
 
 
 main()

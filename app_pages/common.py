@@ -78,8 +78,11 @@ def load_settings(show_error: bool = True) -> Settings | None:
     from pydantic import ValidationError
 
     try:
-        # The server's key stays with the server's endpoint; pinned model settings win.
-        return Settings.for_session(overrides())
+        from app_pages.auth import may_change
+
+        # The server's key stays with the server's endpoint; pinned model settings win;
+        # a reporter (with sign-in) gets the server's settings as they are.
+        return Settings.for_session(overrides() if may_change(Settings()) else {})
     except ValidationError as exc:
         if not show_error:
             return None

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from app_pages.auth import current_person
 from app_pages.common import (
     get_history,
     page_settings,
@@ -22,6 +23,7 @@ from app_pages.common import (
 from chains.render import VERDICT_SHORT, md_literal, web_url
 
 if TYPE_CHECKING:
+    from app_pages.auth import Person
     from jobs.records import Job
     from review.models import CheckSummary
     from settings import Settings
@@ -43,7 +45,9 @@ def row_facts(row: CheckSummary, owner: str = "") -> str:
     return " \u00b7 ".join(facts)
 
 
-def render_row(row: CheckSummary, history, owner: str) -> None:
+def render_row(row: CheckSummary, history, owner: str, person: Person) -> None:
+    # With sign-in, a check is deleted by the person who ran it or by an editor.
+    may_delete = person.editor or (person.signed_in and row.user == person.email)
     with st.container(border=True):
         text, buttons = st.columns([5, 2], vertical_alignment="center")
         with text:
@@ -63,7 +67,7 @@ def render_row(row: CheckSummary, history, owner: str) -> None:
                     icon=":material/open_in_new:",
                     query_params={"check": row.id},
                 )
-            if st.button("Delete", key=f"delete:{row.id}"):
+            if may_delete and st.button("Delete", key=f"delete:{row.id}"):
                 st.session_state[CONFIRM] = row.id
         if st.session_state.get(CONFIRM) == row.id:
             st.warning("Delete this check and its reviews? This cannot be undone.")
@@ -149,8 +153,9 @@ def main() -> None:
             "No checks match." if query.strip() else "No checks yet: checked articles appear here."
         )
     owner = session_owner()
+    person = current_person(settings)
     for row in rows:
-        render_row(row, history, owner)
+        render_row(row, history, owner, person)
     if len(rows) == 100:
         st.caption("Showing the newest 100; search to find older checks.")
 

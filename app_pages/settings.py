@@ -5,7 +5,8 @@ environment, and every page builds its Settings from both. The API key is taken 
 password field that is emptied once saved; it is never shown, only whether one is set.
 The server's key is only ever sent to the server's own provider and endpoint: a session
 that chooses another brings its own key, and its endpoint passes the links' address
-guard. FACTCHECK_PIN_MODEL_SETTINGS shows the model settings read-only.
+guard. FACTCHECK_PIN_MODEL_SETTINGS shows the model settings read-only. With sign-in,
+only editors change settings (app_pages.auth); a reporter sees those in force.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import re
 import streamlit as st
 from pydantic import SecretStr, ValidationError
 
+from app_pages.auth import may_change
 from app_pages.common import (
     OVERRIDES,
     get_model,
@@ -43,6 +45,7 @@ FIELDS = {
 }
 KEY_FIELD = "set_api_key"
 MESSAGE = "settings_message"
+EDITORS_ONLY = "Only editors change the settings; these are the ones in force."
 
 
 def _forget_widgets() -> None:
@@ -200,6 +203,21 @@ def render_form(settings: Settings, server: Settings) -> None:
         st.form_submit_button("Save settings", type="primary", on_click=save)
 
 
+def render_current(settings: Settings) -> None:
+    """The settings in force, for a reporter, who may not change them."""
+    where = public_url(settings.base_url, origin_only=True)
+    st.text(
+        "\n".join(
+            [
+                f"Model: {settings.provider}: {settings.model}" + (f" at {where}" if where else ""),
+                f"Archive passages per claim: {settings.top_k}",
+                f"Most claims per article: {settings.max_claims}",
+                f"Longest article: {settings.max_article_chars:,} characters",
+            ]
+        )
+    )
+
+
 def render_test(settings: Settings) -> None:
     from chains.llm import ModelUnavailableError, check_connection
 
@@ -233,14 +251,18 @@ def main() -> None:
     if message := st.session_state.pop(MESSAGE, None):
         kind, text = message
         (st.success if kind == "success" else st.error)(md_literal(text))
-    changed = sorted(overrides())
-    if changed:
-        st.caption(md_literal("Changed for this session: " + ", ".join(changed)))
-    render_form(settings, Settings())
-    a, b = st.columns(2)
-    a.button("Reset to the defaults", on_click=reset, disabled=not changed)
-    if "api_key" in overrides():
-        b.button("Forget the API key", on_click=forget_key)
+    if may_change(settings):
+        changed = sorted(overrides())
+        if changed:
+            st.caption(md_literal("Changed for this session: " + ", ".join(changed)))
+        render_form(settings, Settings())
+        a, b = st.columns(2)
+        a.button("Reset to the defaults", on_click=reset, disabled=not changed)
+        if "api_key" in overrides():
+            b.button("Forget the API key", on_click=forget_key)
+    else:
+        st.info(EDITORS_ONLY)
+        render_current(settings)
     render_test(settings)
     with st.expander("Set by whoever runs this tool (environment)"):
         st.text(
