@@ -164,7 +164,8 @@ def _stop(proc: subprocess.Popen) -> None:
 
 @pytest.fixture(scope="session")
 def app_url(app_env, results_dir) -> Iterator[str]:
-    """Base URL of `streamlit run app.py` on a free port; its log is streamlit.log."""
+    """Base URL of `streamlit run app.py` on a free port, with its worker (`cli.py
+    worker`); their logs are streamlit.log and worker.log."""
     port = _free_port()
     log_path = results_dir / "streamlit.log"
     cmd = [
@@ -184,6 +185,18 @@ def app_url(app_env, results_dir) -> Iterator[str]:
         "--server.fileWatcherType",
         "none",
     ]
+    # The app's worker (as scripts/run_app.sh starts it): it owns the model and runs the
+    # checks the app queues. Its log is worker.log.
+    with (results_dir / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            [sys.executable, "cli.py", "worker"],
+            cwd=ROOT,
+            env=app_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             cmd,
@@ -220,6 +233,7 @@ def app_url(app_env, results_dir) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
+        _stop(worker)
 
 
 def _tail(path: Path, lines: int = 40) -> str:
