@@ -12,6 +12,16 @@ cd "$ROOT"
 bash scripts/setup.sh
 
 PORT="${PORT:-8501}"
+# Sign-in: an identity provider from FACTCHECK_OIDC_* (or an [auth] section in
+# .streamlit/secrets.toml; see the README). Without one the app is a one-person tool and
+# listens on 127.0.0.1 only; with one, on FACTCHECK_SERVER_ADDRESS (default 0.0.0.0).
+SECRETS="$(.venv/bin/python scripts/oidc_secrets.py)"
+ADDRESS=127.0.0.1
+AUTH_ARGS=()
+if [[ "$SECRETS" != none ]]; then
+    ADDRESS="${FACTCHECK_SERVER_ADDRESS:-0.0.0.0}"
+    AUTH_ARGS=(--secrets.files "$SECRETS")
+fi
 # The worker in a session of its own: Ctrl+C reaches the app, and the trap below ends
 # the worker (SIGTERM; SIGKILL if it has not gone within 10 s).
 setsid .venv/bin/python cli.py worker &
@@ -26,10 +36,11 @@ stop_worker() {
 }
 trap stop_worker EXIT
 
-echo "app: http://127.0.0.1:$PORT (Ctrl+C stops it and its worker, pid $WORKER)"
+echo "app: http://$ADDRESS:$PORT (Ctrl+C stops it and its worker, pid $WORKER)"
 .venv/bin/python -m streamlit run app.py \
-    --server.address 127.0.0.1 \
+    --server.address "$ADDRESS" \
     --server.port "$PORT" \
     --server.headless true \
     --browser.gatherUsageStats false \
+    "${AUTH_ARGS[@]}" \
     "$@"
