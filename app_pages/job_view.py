@@ -156,6 +156,8 @@ def job_panel(settings: Settings) -> None:
     job_id = st.session_state.get(JOB)
     if not job_id:
         return
+    if st.query_params.get("job") != job_id:
+        st.query_params["job"] = job_id  # back from another page: a reload still finds it
     try:
         state = status(settings, job_id)
     except Exception as exc:  # noqa: BLE001

@@ -68,6 +68,13 @@ def follow_the_running_check(release: threading.Event, searching: threading.Even
     links = other.get("page_link")
     assert any(job_id in str(link.proto) for link in links), [str(x.proto) for x in links]
 
+    # A page switch and back: the session still follows it, and the address names it again.
+    first.switch_page("app_pages/archive.py").run()
+    assert_no_traceback(first)
+    first.switch_page("app_pages/check.py").run()
+    assert any(b.label == "Stop" for b in first.button)
+    assert first.query_params["job"] == job_id
+
     # The check was never touched: it ends once, and every follower gets its result.
     release.set()
     wait_for_job(reloaded)
