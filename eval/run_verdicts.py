@@ -212,8 +212,16 @@ def run_verdicts(
     )
     replayed = 0
     unrecorded: list[str] = []
+    # Replaying end to end, the passages an earlier run retrieved are judged again: the
+    # archive (25 minutes of embedding for SummEdits with BBC 2005) is built only if an
+    # item has no such record.
+    retrieved = {
+        i.id: [Passage.model_validate(p) for p in earlier[i.id]["passages"]]
+        for i in todo
+        if end_to_end and options.replay_only and earlier.get(i.id, {}).get("passages")
+    }
     with maybe_archive(
-        end_to_end and bool(todo),
+        end_to_end and any(i.id not in retrieved for i in todo),
         all_items,
         settings,
         embeddings,
@@ -225,7 +233,9 @@ def run_verdicts(
         bar = ProgressLine(len(items), "verdicts", enabled=progress, done=len(items) - len(todo))
         # Items of the same document one after another: the judge reuses its cached prefix.
         for item in sorted(todo, key=lambda i: i.evidence[:1]):
-            if store is not None:
+            if item.id in retrieved:
+                passages = retrieved[item.id]
+            elif store is not None:
                 claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=0)
                 passages = retrieve_with(store, claim, settings)
             else:
@@ -250,7 +260,7 @@ def run_verdicts(
                 unrecorded.append(item.id)  # figures on the items an earlier run recorded
                 continue
             replayed += replay.replayed
-            if store is not None:
+            if end_to_end:
                 record["evidence_found"] = bool(own_articles(item) & set(record["articles"]))
             cache.put(item.id, record)
             bar.update(note=record["prediction"])
