@@ -237,3 +237,15 @@ def test_a_job_revoked_while_waiting_is_skipped_by_the_consumer(env, model):
     assert [r.title for r in History(env.history_file()).list()] == [
         queue.status(env, after).job.title
     ]
+
+
+def test_the_worker_applies_the_servers_limits_to_a_sessions_job(env, model, monkeypatch):
+    monkeypatch.setenv("FACTCHECK_MAX_CLAIMS", "1")  # the server's limit, in the worker too
+    job_id = queue.submit(article_from_text(TEXT), env, {"max_claims": 50}, owner="a")
+    consumer = start_consumer(env)
+    try:
+        job = wait_finished(env, job_id)
+    finally:
+        consumer.stop(graceful=True)
+    report, _ = History(env.history_file()).load(job.check_id)
+    assert len(report.claims) == 1
