@@ -2,7 +2,7 @@
 PY := .venv/bin/python
 RUFF := .venv/bin/ruff
 
-.PHONY: help setup app test test-fast test-browser notebooks lint format bench ingest-demo clean-store
+.PHONY: help setup app test test-fast test-browser notebooks lint format bench ingest-demo clean-store crossencoder
 
 help:
 	@echo "setup        create .venv, build/install llama-cpp-python, prepare the model, load the demo archive"
@@ -16,6 +16,7 @@ help:
 	@echo "bench        bench/bench_ingest.py and bench/bench_check.py (print JSON figures)"
 	@echo "ingest-demo  python cli.py ingest data/demo/archive (adds nothing already there)"
 	@echo "clean-store  delete the configured Chroma store folder (FACTCHECK_STORE_DIR)"
+	@echo "crossencoder make the training pairs and train chains/crossencoder (torch, in .venv-train; ~30 min)"
 
 setup:
 	bash scripts/setup.sh
@@ -65,3 +66,13 @@ clean-store:
 	if [ ! -e "$$dir" ]; then echo "clean-store: $$dir does not exist"; \
 	elif [ -f "$$dir/chroma.sqlite3" ]; then rm -rf -- "$$dir" && echo "clean-store: deleted $$dir"; \
 	else echo "clean-store: $$dir is not a Chroma store (no chroma.sqlite3): not deleted" >&2; exit 1; fi
+
+# The cross-encoder's training (docs/EVALUATION.md): its own venv, so the product stays
+# torch-free. The card in chains/crossencoder/ records the commands, seed and data hashes.
+crossencoder:
+	test -x .venv-train/bin/python || python3 -m venv .venv-train
+	.venv-train/bin/pip install -q -r requirements-train.txt
+	$(PY) -m eval.crossencoder_data --bbc ../shared/eval/archive/bbc-2005 \
+		--climate-fever ../shared/eval/verdicts/climate-fever.jsonl --out /tmp/ce-pairs.jsonl --per-article 2
+	.venv-train/bin/python -m eval.train_crossencoder --pairs /tmp/ce-pairs.jsonl \
+		--out chains/crossencoder --epochs 1.0 --lr 8e-5

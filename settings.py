@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     # Sentences scoring below this as check-worthy are not checked (0 keeps all). Chosen
     # on ClaimBuster sentences apart from those reported (docs/EVALUATION.md).
     min_checkworthiness: float = Field(0.5, ge=0.0, le=1.0)
+    # The shipped cross-encoder spares the model passages it reads as unrelated.
+    crossencoder: bool = True
     cache_dir: Path = Field(default_factory=default_cache_dir)
 
     # Review history (SQLite); unset: see history_file()

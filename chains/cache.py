@@ -125,6 +125,7 @@ def cache_key(
         "chunk_chars": settings.chunk_chars,
         "max_claims": settings.max_claims,
         "min_checkworthiness": settings.min_checkworthiness,
+        "crossencoder": settings.crossencoder,
         "store": [str(settings.store_dir), settings.chroma_host, settings.collection],
         "archive": archive,
     }

@@ -16,6 +16,8 @@ from chains.cache import (  # noqa: F401 - ReportCache and cache_key are used fr
     report_key,
 )
 from chains.compare import check_claim, judge_passages
+from chains.crossencoder import CrossEncoder
+from chains.crossencoder import shipped as shipped_crossencoder
 from chains.embedded import ContextTooLongError
 from chains.extract import extract_claims
 from chains.llm import ModelOutputError, UsageCounter, model_label
@@ -91,13 +93,19 @@ def check_article(
     progress: Callable[[Progress], None] | None = None,
     should_stop: Callable[[], bool] | None = None,
     cache: ReportCache | None = None,
+    crossencoder: CrossEncoder | None = None,
 ) -> Report:
-    """Check every claim of `article` against the archive in `store`."""
+    """Check every claim of `article` against the archive in `store`. The shipped
+    cross-encoder is used unless `crossencoder` gives another or settings turn it off."""
     validate_article(article, settings)
     prompts = prompts or Prompts()
     notify = progress or (lambda _p: None)
     label = model_label(model)
     claim_date = claim_date_for(article)
+    if not settings.crossencoder:
+        crossencoder = None
+    elif crossencoder is None:
+        crossencoder = shipped_crossencoder()
     fingerprint = archive_fingerprint(store) if cache else ""
     key = cache_key(article, label, prompts, settings, fingerprint, claim_date) if cache else ""
     if cache and (hit := cache.get(key)):
@@ -163,6 +171,7 @@ def check_article(
                 usage=usage,
                 config={"callbacks": [usage]},
                 claim_date=claim_date,
+                crossencoder=crossencoder,
             )
             checked = check_claim(claim, evidence)
         except (ModelOutputError, ContextTooLongError) as exc:

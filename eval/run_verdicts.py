@@ -38,6 +38,8 @@ from typing import Any
 from langchain_core.language_models.chat_models import BaseChatModel
 
 from chains.compare import aggregate, judge_passages
+from chains.crossencoder import CrossEncoder
+from chains.crossencoder import shipped as shipped_crossencoder
 from chains.llm import model_label
 from chains.models import Claim, Stance
 from chains.pipeline import Prompts
@@ -103,12 +105,19 @@ def judge_item(
     prompts: Prompts,
     pairs: bool = False,
     reasons: bool = False,
+    crossencoder: CrossEncoder | None = None,
 ) -> dict[str, Any]:
     """Judge one item the product's way; the record that the cache keeps."""
     recorder = ProbabilityRecorder(model, reasons=reasons)
     claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=len(item.claim))
     started = time.perf_counter()
-    evidence = judge_passages(recorder, claim, passages, prompt=prompts.judge)  # type: ignore[arg-type]
+    evidence = judge_passages(
+        recorder,  # type: ignore[arg-type]
+        claim,
+        passages,
+        prompt=prompts.judge,
+        crossencoder=crossencoder,
+    )
     verdict, confidence, _ = aggregate(evidence)
     if pairs:
         prediction = STANCE_TO_VERDICT[evidence[0].stance] if evidence else "NOT_ENOUGH_INFO"
@@ -195,6 +204,9 @@ def run_verdicts(
         "stance_classifier": path_hash(CLASSIFIER) if CLASSIFIER.is_file() else None,
         "chunk_chars": settings.chunk_chars,
     }
+    crossencoder = shipped_crossencoder() if settings.crossencoder else None
+    if crossencoder is not None:
+        config["crossencoder"] = crossencoder.card["model_sha256"][:16]
     if end_to_end:
         config |= {
             "top_k": settings.top_k,
@@ -208,7 +220,9 @@ def run_verdicts(
     cache = ResultCache.for_run(folder, "verdicts", config)
     todo = [item for item in items if item.id not in cache]
     earlier = (
-        earlier_records(folder, "verdicts", config, ("code", "stance_classifier")) if todo else {}
+        earlier_records(folder, "verdicts", config, ("code", "stance_classifier", "crossencoder"))
+        if todo
+        else {}
     )
     replayed = 0
     unrecorded: list[str] = []
@@ -253,6 +267,7 @@ def run_verdicts(
                     prompts=prompts,
                     pairs=options.view == "pairs",
                     reasons=options.reasons,
+                    crossencoder=crossencoder,
                 )
             except LookupError:
                 if not options.partial:

@@ -68,6 +68,7 @@ def product_records(
     items: Sequence[VerdictItem], records: Sequence[Mapping[str, Any]], weight: float, pairs: bool
 ) -> list[dict[str, Any]]:
     """The shipped rule's records with another weight on SUPPORTS, replayed."""
+    from chains.crossencoder import shipped
     from eval.run_verdicts import judge_item
 
     prompts = Prompts()
@@ -76,7 +77,14 @@ def product_records(
         for item, record in zip(items, records, strict=True):
             passages = [Passage.model_validate(p) for p in record.get("passages", [])]
             out.append(
-                judge_item(_Recorded(record), item, passages, prompts=prompts, pairs=pairs)  # type: ignore[arg-type]
+                judge_item(
+                    _Recorded(record),  # type: ignore[arg-type]
+                    item,
+                    passages,
+                    prompts=prompts,
+                    pairs=pairs,
+                    crossencoder=shipped(),
+                )
             )
     return out
 

@@ -233,6 +233,20 @@ def test_aggregate(stances, verdict):
     assert reason
 
 
+def test_passages_that_do_not_speak_to_the_claim_mean_it_is_not_in_the_archive():
+    about_else = evidence(Stance.NEUTRAL).model_copy(
+        update={"text": "The library reopened after repairs. Its hours are longer now."}
+    )
+    related = evidence(Stance.NEUTRAL).model_copy(
+        update={"text": "Three coffee roasters opened in Millbrook; beans come from Peru."}
+    )
+    claim = "Millbrook's three coffee roasters sold 41 tons of beans last year."
+    verdict, _, reason = aggregate([about_else], claim)
+    assert verdict is Verdict.NOT_IN_ARCHIVE and "none of which speaks" in reason
+    assert aggregate([about_else, related], claim)[0] is Verdict.NOT_ENOUGH_INFO
+    assert aggregate([about_else])[0] is Verdict.NOT_ENOUGH_INFO  # no claim text: as before
+
+
 def test_aggregate_confidence_and_reason_name_the_passage():
     verdict, confidence, reason = aggregate(
         [
