@@ -18,7 +18,7 @@ from functools import lru_cache
 from chains.dates import MONTHS, WEEKDAYS, DateMention, date_mentions, differing_level, rivals
 from chains.dates import states as date_states
 from chains.models import Mismatch
-from chains.opposites import opposites, stem
+from chains.opposites import one_at_a_time, opposites, stem
 from chains.quantities import NUMBER_WORDS, SCALE, Quantity, quantities
 from vectorstore.sentences import content_words, sentence_spans
 
@@ -214,9 +214,9 @@ def antonym_mismatch(claim: str, passage: str) -> list[Mismatch]:
 
 
 def status_mismatches(claim: str, passage: str) -> list[Mismatch]:
-    """A status of the claim whose opposite the passage gives, read from both sides: a
-    passage that says "will stay open ... a proposal to close it" says "close" too, but
-    still gives "stay open" where the claim says "closed"."""
+    """A status of the claim whose opposite the passage gives, read from both sides for a
+    status held one at a time: a passage that says "will stay open ... a proposal to close
+    it" says "close" too, but still gives "stay open" where the claim says "closed"."""
     found = _opposite_mismatches(claim, passage, "status", "a change of status")
     found += [
         Mismatch(
@@ -227,7 +227,7 @@ def status_mismatches(claim: str, passage: str) -> list[Mismatch]:
             note="a change of status",
         )
         for start, end, kind, theirs in opposites(passage, claim)
-        if kind == "status"
+        if kind == "status" and one_at_a_time(passage[start:end])
     ]
     return found[:1]
 

@@ -20,6 +20,7 @@ ANTONYMS = [
     ("approved", "rejected"), ("opened", "closed"), ("higher", "lower"), ("more", "fewer"),
     ("gained", "lost"), ("above", "below"), ("before", "after"), ("increase", "decrease"),
     ("rise", "fall"), ("raised", "cut"), ("hired", "fired"), ("reopened", "closed"),
+    ("raise", "lower"), ("increased", "reduced"), ("increase", "reduce"),
 ]  # fmt: skip
 # Changes of status: a phrase of one side in the claim, one of the other in the passage.
 # Compared by word stem, so "postpone", "postponed" and "postponing" are one phrase.
@@ -40,6 +41,11 @@ STATUS = [
     (("elected", "re-elected"), ("defeated",)),
     (("voted down", "vetoed"), ("approved", "adopted")),
 ]  # fmt: skip
+# The statuses a thing has one at a time (a schedule, open or closed, held or called off,
+# in office or not): a passage that gives one of them gives the thing's status even where
+# it also names the other ("will stay open ... a proposal to close it"). Not so for
+# "elected" / "defeated" or "convicted" / "acquitted", which are often said of two people.
+ONE_AT_A_TIME = STATUS[:4]
 
 
 def stem(word: str) -> str:
@@ -88,6 +94,17 @@ def _phrases(text: str) -> dict[Phrase, tuple[int, int]]:
             if tuple(s for s, _, _ in stems[i : i + n]) == phrase:
                 found.setdefault(phrase, (start, stems[i + n - 1][2]))
     return found
+
+
+def one_at_a_time(phrase: str) -> bool:
+    """Is `phrase` (as said in a text) a status of ``ONE_AT_A_TIME``?"""
+    said = tuple(stem(w) for w in _WORD.findall(phrase.lower()))
+    return any(
+        said == tuple(stem(w) for w in _WORD.findall(p))
+        for group in ONE_AT_A_TIME
+        for side in group
+        for p in side
+    )
 
 
 def opposites(text: str, other: str) -> list[tuple[int, int, str, str]]:

@@ -3,6 +3,7 @@ import datetime as dt
 import pytest
 
 from chains.checks import (
+    antonym_mismatch,
     compare_facts,
     date_mismatches,
     name_mismatches,
@@ -143,6 +144,9 @@ def test_relative_dates_are_read_against_the_publication_date():
         ("The pool closed for the summer.",
          "The pool will stay open through the summer after a vote against a plan to close it.",
          ("closed", ["stay open"])),
+        # ... but "defeated" in a passage is often said of someone else
+        ("Duarte was first elected in 2019.",
+         "Duarte was elected mayor on Tuesday, defeating the incumbent.", None),
     ],
 )  # fmt: skip
 def test_status_opposites(claim, passage, expected):
@@ -169,3 +173,17 @@ def test_a_different_name_is_a_conflict(claim, passage, conflict, others):
     assert bool(found) is conflict
     if conflict:
         assert found[0].passage_values == others
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "expected"),
+    [
+        ("The board voted to raise fees by $50.", "The board voted to lower fees by $50.",
+         ("raise", ["lower"])),
+        ("Exports rose in March.", "Exports fell in March.", ("rose", ["fell"])),
+        ("Exports rose in March.", "Exports rose in March.", None),
+    ],
+)  # fmt: skip
+def test_opposite_words(claim, passage, expected):
+    found = [(m.claim_value, m.passage_values) for m in antonym_mismatch(claim, passage)]
+    assert found == ([expected] if expected else [])
