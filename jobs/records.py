@@ -211,6 +211,17 @@ class JobStore:
                 0
             ]
 
+    def prune(self, days: float = 7.0) -> int:
+        """Forget finished jobs older than `days` (a done check stays in History); the
+        number forgotten."""
+        before = (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
+        marks = ",".join("?" * len(FINISHED))
+        with self._db(write=True) as conn:
+            cur = conn.execute(
+                f"DELETE FROM jobs WHERE state IN ({marks}) AND updated < ?", (*FINISHED, before)
+            )
+            return cur.rowcount
+
     # -- workers ----------------------------------------------------------------------
 
     def heartbeat(self, worker: str) -> None:

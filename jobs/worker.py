@@ -20,6 +20,7 @@ from settings import Settings
 
 log = logging.getLogger("factcheck.jobs")
 HEARTBEAT_SECONDS = 5.0
+JOB_DAYS = 7.0  # finished job records kept this long (the checks themselves are in History)
 
 
 def _alive(pid: int) -> bool:
@@ -73,6 +74,8 @@ def run_worker(settings: Settings, *, workers: int = 1) -> None:
     me = worker_id()
     for job_id in fail_orphans(settings):
         log.warning("job %s was left running by a dead worker: marked failed", job_id)
+    if pruned := job_store(settings).prune(JOB_DAYS):
+        log.info("forgot %d finished job(s) older than %g days", pruned, JOB_DAYS)
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(settings, me, stop), daemon=True)
     beat.start()

@@ -249,3 +249,21 @@ def test_the_worker_applies_the_servers_limits_to_a_sessions_job(env, model, mon
         consumer.stop(graceful=True)
     report, _ = History(env.history_file()).load(job.check_id)
     assert len(report.claims) == 1
+
+
+def test_finished_jobs_are_forgotten_after_a_week_and_active_ones_never(env):
+    import datetime as dt
+    import sqlite3
+
+    jobs = new_job(env, "old-done")
+    jobs.finish("old-done", DONE, check_id="c1")
+    jobs.create("old-running", owner="s1", user=None, title="", url=None)
+    jobs.start("old-running", "host:1")
+    jobs.create("new-done", owner="s1", user=None, title="", url=None)
+    jobs.finish("new-done", DONE, check_id="c2")
+    long_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(days=8)).isoformat()
+    with sqlite3.connect(jobs.path) as conn:
+        conn.execute("UPDATE jobs SET updated = ? WHERE id LIKE 'old-%'", (long_ago,))
+    assert jobs.prune(7) == 1
+    assert jobs.get("old-done") is None
+    assert jobs.get("old-running").state == RUNNING and jobs.get("new-done").state == DONE
