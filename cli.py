@@ -208,7 +208,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         view=args.view,
         distractors=args.distractors or (),
         passages=args.passages,
-        reasons=args.reasons,
         method=args.method,
         weight=args.weight,
         claims=args.claims,
@@ -277,7 +276,6 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--passages", type=int, default=0, metavar="N", help="chunks of a long doc (0: whole)"
     )
-    p.add_argument("--reasons", action="store_true", help="verdicts: also write the reasons")
     p.add_argument("--method", choices=["dense", "bm25", "hybrid"], default="hybrid")
     p.add_argument(
         "--weight", type=float, help="retrieval hybrid: weight of dense scores (default 0.7)"

@@ -225,6 +225,24 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "warnings": first.warnings,
     }
 
+    if args.baseline:
+        # After the measured run, so any warm-up favours the baseline, not the change.
+        log("baseline: the same check without the cross-encoder (nothing cached)")
+        plain = settings.model_copy(update={"crossencoder": False})
+        base_seconds, base = timed(
+            lambda: check_article(
+                article, model=model, store=store, settings=plain, progress=progress
+            )
+        )
+        base_stages = stage_figures(base)
+        result["baseline_without_crossencoder"] = {
+            "wall_seconds": base_seconds,
+            "stages": base_stages,
+            "totals": totals(base_stages),
+            "verdicts": dict(sorted(Counter(str(c.verdict) for c in base.claims).items())),
+            "same_verdicts": [c.verdict for c in base.claims] == [c.verdict for c in first.claims],
+        }
+
     log("second run (the same check: should come from the cache)")
     cached_seconds, second = timed(check)
     result["cached_run"] = {
@@ -252,6 +270,9 @@ def main() -> None:
     parser.add_argument("--extract-only", action="store_true", help="only claim extraction")
     parser.add_argument("--store", metavar="DIR", help="an existing store (nothing is ingested)")
     parser.add_argument("--top-k", type=int, metavar="N", help="passages per claim")
+    parser.add_argument(
+        "--baseline", action="store_true", help="also check without the cross-encoder, after"
+    )
     args = parser.parse_args()
     args.article = args.article or [DEFAULT_ARTICLE]
     for path in args.article:

@@ -5,8 +5,9 @@ schema-constrained JSON otherwise) and is then checked deterministically: a
 "supports" whose numbers or dates are not in the passage is vetoed, and a passage on
 the same subject that states a different figure, date or status is a contradiction.
 A "contradicts" stands only when the checks can name what differs: a contradiction
-sends a reporter to correct a true sentence, so it must say why. The model's reason is kept as
-its explanation, never as evidence: what a reporter sees as evidence is the passage.
+sends a reporter to correct a true sentence, so it must say why. A reason is built from
+the checks (what differs, or the passage's sentence that states the claim), not generated;
+a model's own reason (JSON endpoints) is kept as its explanation, never as evidence.
 """
 
 from __future__ import annotations
@@ -81,7 +82,8 @@ def judge(
     usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
 ) -> tuple[Stance, float | None, str]:
-    """The model's stance on one claim-passage pair, its probability when known, and reason."""
+    """The model's stance on one claim-passage pair, its probability when known, and its
+    reason (from schema-constrained JSON only: label probabilities come without one)."""
     messages = prompt.render(claim=claim, passage=passage)
     scorer = getattr(model, "label_probabilities", None)
     if scorer is None:
@@ -93,16 +95,9 @@ def judge(
         usage.add(calls=1, tokens_in=evaluated)
     probs = calibrated(probs)
     label = max(probs, key=probs.__getitem__)
-    if label == Stance.NEUTRAL:
-        return Stance.NEUTRAL, probs[label], ""  # nothing to explain; saves a generation
-    # The reason continues the same answer; the prompt prefix is already cached.
-    reason = model.invoke(
-        [*messages, AIMessage(content=f'{prefix}{label}", "reason": "')],
-        stop=['"', "\n"],
-        max_tokens=60,
-        config=config,
-    )
-    return Stance(label), probs[label], str(reason.content).strip()
+    # No reason is generated: it would cost more tokens than the label, and what a
+    # reporter needs (the passage's own sentence, or what differs) comes from the checks.
+    return Stance(label), probs[label], ""
 
 
 @dataclass
@@ -253,6 +248,8 @@ def judge_passages(
                 named = named_difference(facts.mismatches)
                 if named is not None:  # what differs first, then the model's own words
                     reason = f"Checks: {describe(named)}." + (f" {reason}" if reason else "")
+            elif stance is Stance.SUPPORTS and not reason:
+                reason = f"The passage says: \u201c{facts.sentence}\u201d"
         evidence.append(
             Evidence.from_passage(
                 passage,

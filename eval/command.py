@@ -28,7 +28,6 @@ def run_eval(
     view: str = "claims",
     distractors: Sequence[str] = (),
     passages: int = 0,
-    reasons: bool = False,
     method: str = "hybrid",
     weight: float | None = None,  # retrieval hybrid: None = the runner's default
     claims: str | Path | None = None,
@@ -106,7 +105,6 @@ def run_eval(
                 mode=mode,
                 view=view,
                 passages=passages,
-                reasons=reasons,
                 distractors=tuple(distractors),
                 store_dir=Path(store) if store and mode == "end-to-end" else None,
                 limit=limit,

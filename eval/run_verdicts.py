@@ -88,7 +88,6 @@ class VerdictOptions:
     mode: str = "given"  # "given" | "end-to-end"
     view: str = "claims"  # Climate-FEVER: "claims" | "pairs"
     passages: int = 0  # given mode: chunks of a long document judged (0: the whole document)
-    reasons: bool = False  # also generate the model's reasons (slower; no figure uses them)
     distractors: Sequence[str] = ()
     store_dir: Path | None = None  # end-to-end: keep the archive here
     limit: int | None = None
@@ -104,11 +103,10 @@ def judge_item(
     *,
     prompts: Prompts,
     pairs: bool = False,
-    reasons: bool = False,
     crossencoder: CrossEncoder | None = None,
 ) -> dict[str, Any]:
     """Judge one item the product's way; the record that the cache keeps."""
-    recorder = ProbabilityRecorder(model, reasons=reasons)
+    recorder = ProbabilityRecorder(model)
     claim = Claim(id=item.id, text=item.claim, quote=item.claim, start=0, end=len(item.claim))
     started = time.perf_counter()
     evidence = judge_passages(
@@ -266,7 +264,6 @@ def run_verdicts(
                     passages,
                     prompts=prompts,
                     pairs=options.view == "pairs",
-                    reasons=options.reasons,
                     crossencoder=crossencoder,
                 )
             except LookupError:
@@ -289,7 +286,6 @@ def run_verdicts(
         limit=options.limit,
     )
     result["view"] = options.view
-    result["reasons"] = options.reasons
     if unrecorded:  # replay_only with partial: left out, and said so
         result["unrecorded_left_out"] = len(unrecorded)
         items = [item for item in items if item.id not in set(unrecorded)]

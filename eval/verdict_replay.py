@@ -21,22 +21,14 @@ from vectorstore.models import Passage
 
 
 class ProbabilityRecorder:
-    """The chat model as is, noting the label probabilities it gives (for ROC-AUC).
+    """The chat model as is, noting the label probabilities it gives (for ROC-AUC)."""
 
-    With label probabilities, ``chains.compare.judge`` calls ``invoke`` only to write
-    the reason, which no figure uses: unless ``reasons`` is set it is skipped (an
-    empty reason), which halves the time of a judgement and changes no label.
-    """
-
-    def __init__(self, model: BaseChatModel, *, reasons: bool = False) -> None:
+    def __init__(self, model: BaseChatModel) -> None:
         self._model = model
-        self._reasons = reasons
         self.seen: list[tuple[str, dict[str, float]]] = []  # (question, probabilities)
 
     def __getattr__(self, name: str) -> Any:
         attr = getattr(self._model, name)  # AttributeError when the model has none
-        if name == "invoke" and not self._reasons and hasattr(self._model, "label_probabilities"):
-            return lambda *args, **kwargs: AIMessage(content="")
         if name != "label_probabilities":
             return attr
 

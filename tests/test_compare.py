@@ -51,18 +51,23 @@ def evidence(stance: Stance, confidence: float | None = 0.9, score: float = 0.8,
     )
 
 
-def test_judge_with_label_probabilities_then_reason():
-    model = LabelModel(
-        probabilities=[{"SUPPORTS": 0.1, "CONTRADICTS": 0.7, "NEUTRAL": 0.2}],
-        responses=["The figures differ."],
-    )
+def test_judge_with_label_probabilities_generates_no_reason():
+    # Reading the label costs one prompt; a reason would cost more tokens than the label.
+    model = LabelModel(probabilities=[{"SUPPORTS": 0.1, "CONTRADICTS": 0.7, "NEUTRAL": 0.2}])
     stance, p, reason = judge(model, "claim", "passage", prompt=load_prompt("judge_stance"))
-    assert (stance, reason) == (Stance.CONTRADICTS, "The figures differ.")
+    assert (stance, reason) == (Stance.CONTRADICTS, "")
     assert p == pytest.approx(
         calibrated({"SUPPORTS": 0.1, "CONTRADICTS": 0.7, "NEUTRAL": 0.2})["CONTRADICTS"]
     )
-    prefill = model.calls[1]["messages"][-1].content
-    assert prefill.endswith('{"label": "CONTRADICTS", "reason": "')
+    assert len(model.calls) == 1
+
+
+def test_a_supporting_passage_is_explained_by_its_own_sentence():
+    model = LabelModel(probabilities=[{"SUPPORTS": 0.8, "CONTRADICTS": 0.1, "NEUTRAL": 0.1}])
+    text = "The mayor spoke. Councillors approved $58 million for the bridge. Work starts soon."
+    (e,) = judge_passages(model, CLAIM, [passage(text)], prompt=load_prompt("judge_stance"))
+    assert e.stance is Stance.SUPPORTS
+    assert e.reason == "The passage says: \u201cCouncillors approved $58 million for the bridge.\u201d"
 
 
 def test_neutral_needs_no_reason_generation():

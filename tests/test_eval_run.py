@@ -108,14 +108,6 @@ def test_given_evidence_figures_and_keys(settings, embeddings) -> None:
     json.dumps(result)  # the CLI prints it as is
 
 
-def test_reasons_cost_calls_but_change_no_figure(settings, embeddings) -> None:
-    model = judge(**SUMMEDITS_JUDGE)
-    result = summedits(model, settings, embeddings, reasons=True)
-    # 3 labels + 2 reasons: none for NEUTRAL, none where the checks decide (rejected / approved)
-    assert len(model.calls) == 3 + 2
-    assert result["balanced_accuracy"] == approx(0.75) and result["reasons"] is True
-
-
 def test_second_run_comes_from_the_cache(settings, embeddings) -> None:
     first = summedits(judge(**SUMMEDITS_JUDGE), settings, embeddings)
     silent = RuleJudge()  # no answers queued: any call would fail

@@ -66,7 +66,7 @@ def test_report_verdicts_progress_and_usage(tmp_path):
     for c in report.claims:
         assert report.article.text[c.start : c.end] == c.quote
     assert report.stages["extract"].model_calls == 2  # one question per sentence
-    assert report.stages["compare"].model_calls == 2  # label probabilities + reason
+    assert report.stages["compare"].model_calls == 1  # label probabilities, no reason
     assert report.stages["compare"].tokens_in > 0
     assert [e.stage for e in events if e.claim] == ["compare", "compare"]
     assert events[-1].stage == "done"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import socket
@@ -254,6 +255,10 @@ class _RecordingStore:
     def add_article(self, article: Article, passages: list) -> bool:
         self.added.append(article)
         return True
+
+    @contextlib.contextmanager
+    def batch(self):  # ingest writes inside one batch (ArchiveStore.batch)
+        yield self
 
 
 def test_ingest_passes_the_setting_on(web: str) -> None:
