@@ -67,7 +67,9 @@ def test_a_supporting_passage_is_explained_by_its_own_sentence():
     text = "The mayor spoke. Councillors approved $58 million for the bridge. Work starts soon."
     (e,) = judge_passages(model, CLAIM, [passage(text)], prompt=load_prompt("judge_stance"))
     assert e.stance is Stance.SUPPORTS
-    assert e.reason == "The passage says: \u201cCouncillors approved $58 million for the bridge.\u201d"
+    assert (
+        e.reason == "The passage says: \u201cCouncillors approved $58 million for the bridge.\u201d"
+    )
 
 
 def test_neutral_needs_no_reason_generation():
