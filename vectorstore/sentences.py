@@ -12,8 +12,17 @@ import re
 
 _PARAGRAPH = re.compile(r"\S(?:.*?\S)?(?=\s*\n[ \t]*\n|\s*\Z)", re.DOTALL)
 _SPACES = re.compile(r"\s*")
-# A sentence ends at . ! ? or … (with any closing quotes or brackets) before whitespace.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s)")
+# A sentence ends at . ! ? or … (with any closing quotes or brackets) before whitespace,
+# and after markup no article sentence holds: a chat-template marker with the role that
+# follows it ("<|im_start|>user"), a tag ("</article>"), the end of a JSON object. Markup
+# with no full stop would otherwise join the next sentence, and that sentence, read with
+# it, could be lost as a claim.
+_SENTENCE_END = re.compile(
+    r"[.!?…]+[\"'”’)\]]*(?=\s)"
+    r"|<\|[^|\n]{0,40}\|>(?:[ \t]*(?:system|user|assistant)\b)?"
+    r"|</?[A-Za-z][\w:-]{0,30}>"
+    r"|\}(?=\s)"
+)
 # ... unless the full stop closes an abbreviation or an initial ("Mr. Smith", "J. Smith",
 # "U.S. economy", "Sept. 3", "No. 5").
 _ABBREVIATION = re.compile(
