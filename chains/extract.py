@@ -169,12 +169,22 @@ def extract_claims(
     resolve_prompt = resolve_prompt or load_prompt("resolve_reference")
     found, too_long = candidates(text)
     # All sentences are scored before any restatement: one prompt prefix stays cached.
-    scored = [
-        (c, checkworthiness(model, c.text, prompt=checkworthy_prompt, usage=usage, config=config))
-        for c in found
-    ]
+    scored, unscored = [], []
+    for c in found:
+        try:
+            p = checkworthiness(
+                model, c.text, prompt=checkworthy_prompt, usage=usage, config=config
+            )
+        except ModelOutputError:  # malformed twice: this sentence only, said in the report
+            unscored.append(c)
+            continue
+        scored.append((c, p))
     kept = [(c, p) for c, p in scored if p >= threshold]
-    warnings = []
+    warnings = [
+        f"Could not be checked: the model's answer about this sentence was malformed twice: "
+        f"\u201c{c.text[:200]}\u201d"
+        for c in unscored
+    ]
     if too_long:
         warnings.append(
             f"{too_long} sentence(s) over {MAX_SENTENCE} characters (tables or lists run "

@@ -3,6 +3,8 @@ import json
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from langchain_core.messages import AIMessage
+from langchain_core.outputs import ChatGeneration, ChatResult
 
 from chains.extract import (
     Candidate,
@@ -14,7 +16,7 @@ from chains.extract import (
     resolve_pronoun,
 )
 from prompts.loader import load_prompt
-from tests.fakes import LabelModel, QueuedChatModel
+from tests.fakes import LabelModel, QueuedChatModel, asks_checkworthiness
 from vectorstore.sentences import sentence_spans
 
 ARTICLE = (
@@ -243,3 +245,27 @@ def test_quotes_are_exact_spans_in_whole_sentences(parts):
 def test_candidates(sentence, is_candidate):
     found, _ = candidates(sentence)
     assert bool(found) is is_candidate
+
+
+class GarbledOnOneSentence(QueuedChatModel):
+    """Answers the check-worthiness question with nonsense for sentences holding `garbled`."""
+
+    garbled: str = "Zanzibar"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+        asked = " ".join(str(m.content) for m in messages if m.type == "human")
+        if asks_checkworthiness(messages) and self.garbled in asked:  # the re-ask too
+            self.calls.append({"messages": messages, "kwargs": kwargs})
+            return ChatResult(generations=[ChatGeneration(message=AIMessage(content="no idea"))])
+        return super()._generate(messages, stop, run_manager, **kwargs)
+
+
+def test_a_sentence_the_model_cannot_score_costs_that_sentence_only() -> None:
+    text = "The council approved $4 million. The Zanzibar ferry carried 350,000 people. Average rents in the city rose 5% last year."
+    claims, warnings = extract_claims(text, GarbledOnOneSentence())
+    assert [c.quote for c in claims] == [
+        "The council approved $4 million.",
+        "Average rents in the city rose 5% last year.",
+    ]
+    (warning,) = [w for w in warnings if "malformed" in w]
+    assert "The Zanzibar ferry carried 350,000 people." in warning
