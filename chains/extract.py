@@ -179,6 +179,10 @@ def extract_claims(
             unscored.append(c)
             continue
         scored.append((c, p))
+    if unscored and not scored:
+        raise ModelOutputError(  # not one answer could be read: the model, not a sentence
+            f"the model's answers about all {len(unscored)} sentence(s) were malformed"
+        )
     kept = [(c, p) for c, p in scored if p >= threshold]
     warnings = [
         f"Could not be checked: the model's answer about this sentence was malformed twice: "

@@ -143,4 +143,5 @@ def test_an_editor_adds_to_the_archive_and_signs_out(page, signed_app, tmp_path)
     page.get_by_role("button", name="End session").click()
     page.wait_for_url(f"{signed_app}/**")
     page.get_by_text("Sign in with your newsroom account").wait_for()
+    page.get_by_role("button", name="Sign in").wait_for()  # rendered after the text
     assert page.get_by_role("button", name="Sign in").count() == 1
