@@ -184,14 +184,6 @@ def archive_stats(settings: Settings) -> dict[str, Any]:
 # --- errors ----------------------------------------------------------------------------------
 
 
-def _chain(exc: BaseException):
-    seen: set[int] = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        yield exc
-        exc = exc.__cause__ or exc.__context__
-
-
 def _optional_types(module: str, names: tuple[str, ...]) -> tuple[type, ...]:
     try:
         mod = __import__(module, fromlist=list(names))
@@ -228,7 +220,9 @@ def friendly_error(exc: BaseException, settings: Settings) -> str | None:
         *_optional_types("openai", ("APIConnectionError", "APITimeoutError")),
         *_optional_types("httpx", ("TransportError",)),
     )
-    for e in _chain(exc):
+    from jobs.runner import exception_chain  # the worker walks its errors the same way
+
+    for e in exception_chain(exc):
         if isinstance(e, ArticleError | IngestError | ReviewError | HistoryError):
             return str(e)
         if isinstance(e, ContextTooLongError):

@@ -82,7 +82,8 @@ def run_job(
 # a list of exceptions that do survive a round trip.
 
 
-def _chain(exc: BaseException):
+def exception_chain(exc: BaseException):
+    """`exc` and its causes, each once."""
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
@@ -110,7 +111,7 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def portable_error(exc: BaseException) -> list[BaseException]:
-    return [_portable(e) for e in _chain(exc)]
+    return [_portable(e) for e in exception_chain(exc)]
 
 
 def load_error(blob: bytes) -> BaseException:
