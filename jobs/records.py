@@ -20,6 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from chains.models import Report
+from review.history import transaction
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED, CANCELLED = (
     "queued", "running", "done", "failed", "stopped", "cancelled",
@@ -93,15 +94,11 @@ class JobStore:
                 for statement in SCHEMA:
                     conn.execute(statement)
                 self._ready = True
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
+        except BaseException:
             conn.close()
+            raise
+        with transaction(conn, write=write) as conn:
+            yield conn
 
     def create(
         self, job_id: str, *, owner: str, user: str | None, title: str, url: str | None

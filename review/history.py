@@ -44,6 +44,23 @@ UNREADABLE = "The stored report can no longer be read (an older format, or damag
 TITLE_CHARS = 80
 
 
+@contextmanager
+def transaction(conn: sqlite3.Connection, *, write: bool = False) -> Iterator[sqlite3.Connection]:
+    """One transaction on `conn` (opened with isolation_level=None), committed or rolled
+    back, and the connection closed. IMMEDIATE takes the write lock up front, so a
+    read-then-write cannot fail half-way with SQLITE_BUSY when another writer got in."""
+    try:
+        conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
 class HistoryError(Exception):
     """The history file cannot be used as asked."""
 
@@ -130,19 +147,8 @@ class History:
 
     @contextmanager
     def _transaction(self, *, write: bool = False) -> Iterator[sqlite3.Connection]:
-        conn = self._open()
-        try:
-            # IMMEDIATE takes the write lock up front, so a read-then-write cannot fail
-            # half-way with SQLITE_BUSY when another writer got in between.
-            conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            try:
-                yield conn
-            except BaseException:
-                conn.execute("ROLLBACK")
-                raise
-            conn.execute("COMMIT")
-        finally:
-            conn.close()
+        with transaction(self._open(), write=write) as conn:
+            yield conn
 
     # -- checks --------------------------------------------------------------------
 
