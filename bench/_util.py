@@ -93,3 +93,14 @@ def rounded(value: Any, digits: int = 4) -> Any:
 def emit(result: dict[str, Any]) -> None:
     result.setdefault("machine", {})["load_avg_1_5_15_at_end"] = load_avg()
     print(json.dumps(rounded(result), indent=2, default=str))
+
+
+def first_sentences(path: Path, n: int):
+    """The article in the file, cut to its first n sentences (a short article)."""
+    from vectorstore.ingest import article_from_text, load_file
+    from vectorstore.sentences import sentence_spans
+
+    article = load_file(path)[0]
+    spans = sentence_spans(article.text)[:n]
+    text = " ".join(article.text[a:b] for a, b in spans)
+    return article_from_text(text, article.title, article.source, article.published)

@@ -3,13 +3,17 @@
 By default the demo article is checked against the demo archive, ingested first into a
 fresh temporary store (removed afterwards), with the embedded model (or whatever
 FACTCHECK_PROVIDER configures). Reported: seconds, model calls and tokens in/out per stage
-(extract, retrieve, compare, from `Report.stages`), totals, claims and verdict counts; then
+(extract, retrieve, compare, from `Report.stages`), totals, claims and verdict counts, the
+model's prompt and generation rates measured in the same run and the token floor (the
+tokens the check had to read, at that prompt rate) beside the wall time; then
 the same check again with the ReportCache of the first run (a temp folder), so the cache-hit
 time has its baseline, the uncached run, in the same run. Progress goes to stderr; with the
 embedded model a check takes minutes.
 
     .venv/bin/python bench/bench_check.py
     .venv/bin/python bench/bench_check.py --article my.txt --store data/store --top-k 3
+    .venv/bin/python bench/bench_check.py --article data/cases/city-hall/article.md \
+        --archive data/cases/city-hall/archive --sentences 7
     .venv/bin/python bench/bench_check.py --extract-only --article a.md --article b.md
 
 ``--extract-only`` runs only claim extraction on each article (no archive needed) and
@@ -21,12 +25,13 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+import uuid
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import _util
-from _util import ROOT, log, timed
+from _util import ROOT, first_sentences, log, timed
 from langchain_core.callbacks import BaseCallbackHandler
 from langchain_core.outputs import LLMResult
 
@@ -134,6 +139,55 @@ def run_extract_only(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
+def model_rates(model, text: str, generate: int = 64) -> dict[str, float | None]:
+    """The model's prompt and generation rates (tokens/s), measured now: the text as a
+    prompt answered with one token, then again with `generate` tokens. Each prompt opens
+    with a fresh nonce, so no cached prefix (llama.cpp's or a server's) is reused."""
+    from langchain_core.messages import HumanMessage
+
+    def ask(max_tokens: int) -> tuple[float, int, int]:
+        asked = f"{uuid.uuid4()}\n{text}\n\nCount from 1 to 200, separated by commas."
+        seconds, answer = timed(lambda: model.invoke([HumanMessage(asked)], max_tokens=max_tokens))
+        usage = answer.usage_metadata or {}
+        return seconds, usage.get("input_tokens", 0), usage.get("output_tokens", 0)
+
+    prompt_seconds, prompt_tokens, _ = ask(1)
+    prompt_rate = prompt_tokens / prompt_seconds if prompt_tokens else None
+    seconds, prompt_tokens, generated = ask(generate)
+    generating = seconds - prompt_tokens / prompt_rate if prompt_rate else 0.0
+    return {
+        "prompt_tokens_per_s": prompt_rate,
+        "generation_tokens_per_s": (generated - 1) / generating if generating > 0 else None,
+        "rate_prompt_tokens": prompt_tokens,
+        "rate_generated_tokens": generated,
+    }
+
+
+def token_floor(report, wall_seconds: float, rates: dict, count) -> dict[str, Any]:
+    """What the check had to read (the article, and each distinct passage shown once) in
+    tokens, against what the model evaluated and generated, and the floor: the tokens needed
+    at the measured prompt rate. `count` is the model's tokenizer (None: not known)."""
+    passages = {e.text for claim in report.claims for e in claim.evidence}
+    stages = report.stages.values()
+    processed = sum(s.tokens_in + s.tokens_out for s in stages)
+    figures: dict[str, Any] = {"distinct_passages": len(passages), "tokens_processed": processed}
+    if count is None or not rates.get("prompt_tokens_per_s"):
+        return figures | {"tokens_needed": None, "note": "no tokenizer for this model"}
+    article_tokens = count(report.article.text)
+    passage_tokens = sum(count(text) for text in passages)
+    needed = article_tokens + passage_tokens
+    floor = needed / rates["prompt_tokens_per_s"]
+    return figures | {
+        "article_tokens": article_tokens,
+        "passage_tokens": passage_tokens,
+        "tokens_needed": needed,
+        "processed_over_needed": processed / needed if needed else None,
+        "floor_seconds": floor,
+        "wall_seconds": wall_seconds,
+        "wall_over_floor": wall_seconds / floor if floor else None,
+    }
+
+
 def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from chains.llm import make_chat_model, model_label
     from chains.pipeline import ReportCache, check_article
@@ -152,9 +206,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         overrides["collection"] = "bench"
     settings = Settings(**overrides)
 
-    article = read_article(args.article[0])
+    if args.sentences:
+        article = first_sentences(args.article[0], args.sentences)
+    else:
+        article = read_article(args.article[0])
     result["article"] = {
         "path": str(args.article[0]),
+        "sentences": args.sentences,
         "title": article.title,
         "chars": len(article.text),
         "sha256": article.sha256[:16],
@@ -163,12 +221,13 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     store_seconds, store = timed(lambda: open_store(settings))
     store_info: dict[str, Any] = {"path": str(args.store) if args.store else "temporary"}
     if not args.store:
-        log(f"ingesting the demo archive into a fresh store in {settings.store_dir}")
+        archive = args.archive or DEMO_ARCHIVE
+        log(f"ingesting {archive} into a fresh store in {settings.store_dir}")
         seconds, report = timed(
-            lambda: ingest([str(DEMO_ARCHIVE)], store, chunk_chars=settings.chunk_chars)
+            lambda: ingest([str(archive)], store, chunk_chars=settings.chunk_chars)
         )
         store_info |= {
-            "ingested": str(DEMO_ARCHIVE.relative_to(ROOT)),
+            "ingested": str(archive),
             "ingest_seconds": seconds,
             "articles_added": len(report.added),
             "rejected": len(report.rejected),
@@ -198,6 +257,9 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "chunk_chars": settings.chunk_chars,
     }
     log(f"model {model_label(model)} ready (load {load_seconds or 0:.1f} s)")
+    log("measuring the model's prompt and generation rates")
+    rates = model_rates(model, article.text)
+    result["model"] |= rates
 
     def progress(p) -> None:
         log(f"[{p.stage}] {p.message}")
@@ -224,6 +286,8 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "verdicts": dict(sorted(verdicts.items())),
         "warnings": first.warnings,
     }
+    count = (lambda text: len(llama.tokenize(text.encode(), add_bos=False))) if llama else None
+    result["token_floor"] = token_floor(first, first_seconds, rates, count)
 
     if args.baseline:
         # After the measured run, so any warm-up favours the baseline, not the change.
@@ -269,6 +333,12 @@ def main() -> None:
     )
     parser.add_argument("--extract-only", action="store_true", help="only claim extraction")
     parser.add_argument("--store", metavar="DIR", help="an existing store (nothing is ingested)")
+    parser.add_argument(
+        "--archive", type=Path, metavar="DIR", help="folder ingested into a fresh store"
+    )
+    parser.add_argument(
+        "--sentences", type=int, metavar="N", help="check only the article's first N sentences"
+    )
     parser.add_argument("--top-k", type=int, metavar="N", help="passages per claim")
     parser.add_argument(
         "--baseline", action="store_true", help="also check without the cross-encoder, after"
@@ -283,6 +353,8 @@ def main() -> None:
         return
     if args.store and not Path(args.store).is_dir():
         parser.error(f"--store {args.store}: no such folder")
+    if args.archive and not args.archive.is_dir():
+        parser.error(f"--archive {args.archive}: no such folder")
 
     import chromadb
 

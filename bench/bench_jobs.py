@@ -22,18 +22,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from _util import ROOT, load_avg, log, machine
+from _util import ROOT, first_sentences, load_avg, log, machine
 
 DEFAULT_ARTICLES = [ROOT / "data/cases/city-hall/article.md", ROOT / "data/cases/courts/article.md"]
-
-
-def first_sentences(path: Path, n: int):
-    from vectorstore.ingest import article_from_text, load_file
-    from vectorstore.sentences import sentence_spans
-
-    article = load_file(path)[0]
-    spans = sentence_spans(article.text)[:n]
-    return article_from_text(" ".join(article.text[a:b] for a, b in spans), article.title)
 
 
 def wait_job(settings, job_id: str, timeout: float) -> dict[str, Any]:

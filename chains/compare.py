@@ -13,8 +13,10 @@ a model's own reason (JSON endpoints) is kept as its explanation, never as evide
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
@@ -29,8 +31,9 @@ from chains.checks import (
     named_difference,
 )
 from chains.crossencoder import CrossEncoder
-from chains.llm import UsageCounter, structured
-from chains.models import Claim, ClaimCheck, Evidence, Mismatch, Stance, Verdict
+from chains.embedded import ContextTooLongError
+from chains.llm import ModelOutputError, UsageCounter, structured
+from chains.models import Claim, Evidence, Mismatch, Stance
 from prompts.loader import Prompt, load_prompt
 from vectorstore.models import Passage
 
@@ -203,131 +206,132 @@ def checked_stance(
     return stance, ""
 
 
-def judge_passages(
-    model: BaseChatModel,
+def screen(
     claim: Claim,
-    passages: list[Passage],
+    passage: Passage,
+    *,
+    claim_date: dt.date | None = None,
+    crossencoder: CrossEncoder | None = None,
+) -> tuple[FactCheck, Evidence | None]:
+    """The checks' findings for one pair, and its evidence when they settle it without the
+    model: the checks decide alone, or (with a `crossencoder`) no sentence of the passage
+    shares the claim's words and the cross-encoder reads the pair as neutral."""
+    facts = check_facts(
+        claim.text, passage.text, claim_date=claim_date, passage_date=passage.published
+    )
+    if facts.decided is not None:
+        return facts, _evidence(passage, facts, facts.decided, None, f"Checks: {facts.note}.")
+    if (
+        facts.overlap < RELATED
+        and crossencoder is not None
+        and crossencoder.score(claim.text, passage.text).neutral >= SKIP_MODEL
+    ):
+        reason = (
+            "Checks: no sentence of the passage speaks to the claim's statement, and "
+            "the cross-encoder reads it as unrelated."
+        )
+        return facts, _evidence(passage, facts, Stance.NEUTRAL, None, reason)
+    return facts, None
+
+
+def settle(
+    passage: Passage, facts: FactCheck, stance: Stance, probability: float | None, reason: str
+) -> Evidence:
+    """The model's stance on a pair as evidence, overruled where the checks say so."""
+    final, override = checked_stance(stance, facts, probability)
+    if override:
+        reason = f"Checks: {override}."
+        stance, probability = final, None  # the model's probability was for another label
+    elif stance is Stance.CONTRADICTS:
+        named = named_difference(facts.mismatches)
+        if named is not None:  # what differs first, then the model's own words
+            reason = f"Checks: {describe(named)}." + (f" {reason}" if reason else "")
+    elif stance is Stance.SUPPORTS and not reason:
+        reason = f"The passage says: \u201c{facts.sentence}\u201d"
+    return _evidence(passage, facts, stance, probability, reason)
+
+
+def _evidence(
+    passage: Passage, facts: FactCheck, stance: Stance, probability: float | None, reason: str
+) -> Evidence:
+    return Evidence.from_passage(
+        passage,
+        stance=stance,
+        stance_confidence=probability,
+        reason=reason,
+        mismatches=facts.mismatches,
+    )
+
+
+def judge_claims(
+    model: BaseChatModel,
+    claims: list[Claim],
+    passages: list[list[Passage]],
     *,
     prompt: Prompt | None = None,
     usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
     claim_date: dt.date | None = None,
     crossencoder: CrossEncoder | None = None,
-) -> list[Evidence]:
-    """A stance per passage. `claim_date` is the date the claim's article was written (or
-    the day of the check); each passage's own date is its publication date. With a
-    `crossencoder`, a passage it reads as neutral and whose sentences do not share the
-    claim's words is not put to the model."""
+    should_stop: Callable[[], bool] | None = None,
+) -> Iterator[tuple[int, list[Evidence] | Exception]]:
+    """A stance per passage of every claim (`passages[i]` are claim i's), yielded claim by
+    claim in order as each is complete: its evidence, or the model's error that stopped it
+    (a malformed answer, a pair too long for the context costs that claim only).
+
+    The pairs the model must judge are put to it passage by passage: the prompt reads the
+    passage before the claim, so for every further claim that retrieved the same passage
+    only the claim is new to llama.cpp's cached prefix, and each passage is read once a
+    check. `claim_date` is the date the claims' article was written (or the day of the
+    check); each passage's own date is its publication date. `should_stop` is asked
+    before each model call: when it says so, the claims yielded so far are all there is.
+    """
     prompt = prompt or load_prompt("judge_stance")
-    evidence = []
-    for passage in passages:
-        facts = check_facts(
-            claim.text, passage.text, claim_date=claim_date, passage_date=passage.published
-        )
-        if facts.decided is not None:
-            stance, probability, reason = facts.decided, None, f"Checks: {facts.note}."
-        elif (
-            facts.overlap < RELATED
-            and crossencoder is not None
-            and crossencoder.score(claim.text, passage.text).neutral >= SKIP_MODEL
-        ):
-            stance, probability = Stance.NEUTRAL, None
-            reason = (
-                "Checks: no sentence of the passage speaks to the claim's statement, and "
-                "the cross-encoder reads it as unrelated."
+    evidence: list[list[Evidence | None]] = [[None] * len(ps) for ps in passages]
+    by_passage: dict[str, list[tuple[int, int, FactCheck]]] = {}  # in order of first use
+    for i, (claim, found) in enumerate(zip(claims, passages, strict=True)):
+        for j, passage in enumerate(found):
+            facts, settled = screen(
+                claim, passage, claim_date=claim_date, crossencoder=crossencoder
             )
-        else:
-            stance, probability, reason = judge(
-                model, claim.text, passage.text, prompt=prompt, usage=usage, config=config
-            )
-            final, override = checked_stance(stance, facts, probability)
-            if override:
-                reason = f"Checks: {override}."
-                stance, probability = final, None  # the model's probability was for another label
-            elif stance is Stance.CONTRADICTS:
-                named = named_difference(facts.mismatches)
-                if named is not None:  # what differs first, then the model's own words
-                    reason = f"Checks: {describe(named)}." + (f" {reason}" if reason else "")
-            elif stance is Stance.SUPPORTS and not reason:
-                reason = f"The passage says: \u201c{facts.sentence}\u201d"
-        evidence.append(
-            Evidence.from_passage(
-                passage,
-                stance=stance,
-                stance_confidence=probability,
-                reason=reason,
-                mismatches=facts.mismatches,
-            )
-        )
-    return evidence
+            if settled is None:
+                by_passage.setdefault(passage.text, []).append((i, j, facts))
+            evidence[i][j] = settled
+    waiting = Counter(i for pairs in by_passage.values() for i, _, _ in pairs)
+    failed: dict[int, Exception] = {}
+    done = 0
+
+    def complete() -> Iterator[tuple[int, list[Evidence] | Exception]]:
+        nonlocal done
+        while done < len(claims) and not waiting[done]:
+            yield done, failed.get(done) or [e for e in evidence[done] if e is not None]
+            done += 1
+
+    yield from complete()
+    for text, pairs in by_passage.items():
+        for i, j, facts in pairs:
+            if should_stop and should_stop():
+                return
+            if i not in failed:
+                try:
+                    stance, probability, reason = judge(
+                        model, claims[i].text, text, prompt=prompt, usage=usage, config=config
+                    )
+                    evidence[i][j] = settle(passages[i][j], facts, stance, probability, reason)
+                except (ModelOutputError, ContextTooLongError) as exc:
+                    failed[i] = exc
+            waiting[i] -= 1
+            yield from complete()
 
 
-def _cite(e: Evidence) -> str:
-    when = f", {e.published.isoformat()}" if e.published else ""
-    return f"{e.title or e.article_id} ({e.source or 'archive'}{when})"
-
-
-def _sentence(text: str) -> str:
-    return text[:1].upper() + text[1:]
-
-
-def aggregate(
-    evidence: list[Evidence], claim: str | None = None
-) -> tuple[Verdict, float | None, str]:
-    """The plain rule from passage stances to a claim's verdict, with a reason in words.
-    With the `claim`'s text, passages none of whose sentences speaks to it (sharing under
-    ``RELATED`` of its words) settle nothing and say the archive does not cover it."""
-    if not evidence:
-        return Verdict.NOT_IN_ARCHIVE, None, "No archive passage is close enough to this claim."
-    supports = [e for e in evidence if e.stance is Stance.SUPPORTS]
-    contradicts = [e for e in evidence if e.stance is Stance.CONTRADICTS]
-
-    def strongest(items: list[Evidence]) -> Evidence:
-        return max(items, key=lambda e: (e.stance_confidence or 0.0, e.score))
-
-    def confidence(items: list[Evidence]) -> float | None:
-        known = [e.stance_confidence for e in items if e.stance_confidence is not None]
-        return max(known) if known else None
-
-    if contradicts:
-        # The contradicting passage shown is one whose difference can be named.
-        named = [e for e in contradicts if named_difference(e.mismatches) is not None]
-        best = strongest(named or contradicts)
-        detail = named_difference(best.mismatches)
-        why = f" {_sentence(describe(detail))}." if detail else " No differing fact was named."
-        if supports:
-            return (
-                Verdict.MIXED,
-                None,
-                f"The archive disagrees with itself: {_cite(strongest(supports))} supports the "
-                f"claim, {_cite(best)} contradicts it.{why}",
-            )
-        return Verdict.CONTRADICTED, confidence(contradicts), f"Contradicted by {_cite(best)}.{why}"
-    if supports:
-        return (
-            Verdict.SUPPORTED,
-            confidence(supports),
-            f"Supported by {_cite(strongest(supports))}.",
-        )
-    if claim is not None and all(closest_sentence(claim, e.text)[1] < RELATED for e in evidence):
-        return (
-            Verdict.NOT_IN_ARCHIVE,
-            None,
-            f"{len(evidence)} archive passage(s) found, none of which speaks to this claim.",
-        )
-    return (
-        Verdict.NOT_ENOUGH_INFO,
-        None,
-        f"{len(evidence)} related archive passage(s) found, none of which settles the claim.",
-    )
-
-
-def check_claim(claim: Claim, evidence: list[Evidence]) -> ClaimCheck:
-    verdict, confidence, reason = aggregate(evidence, claim.text)
-    return ClaimCheck(
-        **claim.model_dump(),
-        verdict=verdict,
-        confidence=confidence,
-        reason=reason,
-        evidence=evidence,
-    )
+def judge_passages(
+    model: BaseChatModel,
+    claim: Claim,
+    passages: list[Passage],
+    **options: Any,
+) -> list[Evidence]:
+    """`judge_claims` for one claim: its evidence, or the model's error raised."""
+    ((_, result),) = judge_claims(model, [claim], [passages], **options)
+    if isinstance(result, Exception):
+        raise result
+    return result

@@ -15,14 +15,14 @@ from chains.cache import (  # noqa: F401 - ReportCache and cache_key are used fr
     claim_date_for,
     report_key,
 )
-from chains.compare import check_claim, judge_passages
+from chains.compare import judge_claims
 from chains.crossencoder import CrossEncoder
 from chains.crossencoder import shipped as shipped_crossencoder
-from chains.embedded import ContextTooLongError
 from chains.extract import extract_claims
 from chains.llm import ModelOutputError, UsageCounter, model_label
 from chains.models import ArticleInfo, Claim, ClaimCheck, Report, StageStats, Verdict
 from chains.retrieve import retrieve_with
+from chains.verdict import check_claim
 from prompts.loader import Prompt, load_prompt
 from settings import Settings
 from vectorstore.models import Article
@@ -135,60 +135,57 @@ def check_article(
     report.warnings += warnings
     _record(report.stages["extract"], started, usage)
 
+    if should_stop and should_stop():
+        report.warnings.append(f"Stopped after 0 of {len(claims)} claims.")
+        return report
+    found = []  # every claim's passages first: the model then reads them passage by passage
     for i, claim in enumerate(claims, 1):
-        if should_stop and should_stop():
-            report.warnings.append(f"Stopped after {i - 1} of {len(claims)} claims.")
-            return report
         notify(
             Progress(
                 "retrieve",
-                i - 1,
+                0,
                 len(claims),
                 f"claim {i} of {len(claims)}: searching the archive",
                 report=report,
             )
         )
         started = time.perf_counter()
-        passages = retrieve_with(store, claim, settings, exclude_article=article.id)
+        found.append(retrieve_with(store, claim, settings, exclude_article=article.id))
         report.stages["retrieve"].seconds += time.perf_counter() - started
 
+    notify(Progress("compare", 0, len(claims), "comparing claims with the archive", report=report))
+    started, usage = time.perf_counter(), UsageCounter()
+    judged = judge_claims(
+        model,
+        claims,
+        found,
+        prompt=prompts.judge,
+        usage=usage,
+        config={"callbacks": [usage]},
+        claim_date=claim_date,
+        crossencoder=crossencoder,
+        should_stop=should_stop,
+    )
+    for i, evidence in judged:
+        claim = claims[i]
+        # One claim's bad answer costs that claim only: the rest of the report stands.
+        checked = not_checked(claim, evidence) if isinstance(evidence, Exception) else None
+        report.claims.append(checked or check_claim(claim, evidence))
+        n = len(report.claims)
         notify(
             Progress(
                 "compare",
-                i - 1,
+                n,
                 len(claims),
-                f"claim {i} of {len(claims)}: comparing {len(passages)} passage(s)",
+                f"claim {n} of {len(claims)} checked",
+                claim=report.claims[-1],
                 report=report,
             )
         )
-        started, usage = time.perf_counter(), UsageCounter()
-        try:
-            evidence = judge_passages(
-                model,
-                claim,
-                passages,
-                prompt=prompts.judge,
-                usage=usage,
-                config={"callbacks": [usage]},
-                claim_date=claim_date,
-                crossencoder=crossencoder,
-            )
-            checked = check_claim(claim, evidence)
-        except (ModelOutputError, ContextTooLongError) as exc:
-            # One claim's bad answer costs that claim only: the rest of the report stands.
-            checked = not_checked(claim, exc)
-        _record(report.stages["compare"], started, usage)
-        report.claims.append(checked)
-        notify(
-            Progress(
-                "compare",
-                i,
-                len(claims),
-                f"claim {i} of {len(claims)} checked",
-                claim=checked,
-                report=report,
-            )
-        )
+    _record(report.stages["compare"], started, usage)
+    if len(report.claims) < len(claims):
+        report.warnings.append(f"Stopped after {len(report.claims)} of {len(claims)} claims.")
+        return report
 
     if cache and not any(c.verdict is Verdict.NOT_CHECKED for c in report.claims):
         cache.put(key, report)  # a claim that could not be checked is tried again next time

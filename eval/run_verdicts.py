@@ -37,7 +37,7 @@ from typing import Any
 
 from langchain_core.language_models.chat_models import BaseChatModel
 
-from chains.compare import aggregate, judge_passages
+from chains.compare import judge_passages
 from chains.crossencoder import CrossEncoder
 from chains.crossencoder import shipped as shipped_crossencoder
 from chains.llm import model_label
@@ -46,6 +46,7 @@ from chains.pipeline import Prompts
 from chains.retrieve import retrieve_with
 from chains.stance_classifier import DEFAULT_PATH as CLASSIFIER
 from chains.stance_classifier import pair_features
+from chains.verdict import aggregate
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
 from eval.harness import (
     ProgressLine,
@@ -73,6 +74,7 @@ DECIDING_MODULES = (
     "chains.opposites",
     "chains.retrieve",
     "chains.stance_classifier",
+    "chains.verdict",
     "eval.verdict_evidence",
     "vectorstore.sentences",
 )

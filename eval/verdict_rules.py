@@ -4,7 +4,7 @@
   the model's recorded label probabilities and another weight on SUPPORTS.
 * ``pair_stance`` / ``predict``: the stance classifier's thresholds, alone or as a gate
   on the shipped rule's stances (``hybrid``), then ``verdict_of`` (the rule of
-  ``chains.compare.aggregate`` on stance names).
+  ``chains.verdict.aggregate`` on stance names).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ STANCE_VERDICT = dict(SUPPORTS="SUPPORTED", CONTRADICTS="CONTRADICTED", NEUTRAL=
 
 
 def verdict_of(stances: Sequence[str], pairs: bool) -> str:
-    """``chains.compare.aggregate``'s rule on stance names (no Evidence objects: the
+    """``chains.verdict.aggregate``'s rule on stance names (no Evidence objects: the
     threshold grid calls this tens of thousands of times)."""
     if pairs:
         return STANCE_VERDICT[stances[0]] if stances else "NOT_ENOUGH_INFO"

@@ -33,6 +33,7 @@ from chains.models import (
 )
 from settings import Settings
 from tests.fakes import QueuedChatModel
+from tests.test_jobs import related_passages
 
 APP = Path(__file__).resolve().parent.parent / "app.py"
 FAST_TIMEOUT = 60
@@ -575,16 +576,21 @@ def test_paste_check_shows_the_verdict_saves_it_and_then_comes_from_the_cache(fa
 
 def test_stop_ends_the_job_and_keeps_the_claims_checked_so_far(fake_model, monkeypatch):
     quotes = ["The bridge reopened on May 3, 2024.", "The ferry carried 400,000 riders."]
-    searching, stopped = threading.Event(), threading.Event()
+    judging, stopped = threading.Event(), threading.Event()
+    archive = related_passages(quotes)  # one passage each that the model must judge
+    monkeypatch.setattr(
+        "chains.pipeline.retrieve_with", lambda store, claim, *a, **k: archive.search(claim.text, 4)
+    )
 
-    def retrieve(store, claim, settings, **kwargs):
-        searching.set()
+    def first_answer(messages):
+        judging.set()
         stopped.wait(30)  # the worker is on the first claim until Stop has been clicked
-        return []
+        return '{"label": "NEUTRAL", "reason": "x"}'
 
-    monkeypatch.setattr("chains.pipeline.retrieve_with", retrieve)
+    model, _ = fake_model
+    model.responses = [first_answer, '{"label": "NEUTRAL", "reason": "x"}']
     at = paste_and_check(new_app().run(), " ".join(quotes), wait=False)
-    assert searching.wait(30), "the worker never started the check"
+    assert judging.wait(30), "the worker never started the check"
     at.run()  # the page's poll: the job runs, with a Stop button
     assert_no_traceback(at)
     assert any(b.label == "Stop" for b in at.button)

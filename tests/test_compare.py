@@ -6,14 +6,16 @@ import pytest
 from chains.checks import named_difference
 from chains.compare import (
     FactCheck,
-    aggregate,
     calibrated,
     check_facts,
     checked_stance,
     judge,
+    judge_claims,
     judge_passages,
 )
+from chains.llm import ModelOutputError
 from chains.models import Claim, Evidence, Mismatch, Stance, Verdict
+from chains.verdict import aggregate
 from prompts.loader import load_prompt
 from tests.fakes import LabelModel, QueuedChatModel
 from vectorstore.models import Passage
@@ -425,3 +427,39 @@ def test_a_mixed_verdict_names_the_difference():
 def test_a_contradiction_without_a_named_difference_says_so():
     verdict, _, reason = aggregate([evidence(Stance.CONTRADICTS, 0.95)])
     assert verdict is Verdict.CONTRADICTED and "No differing fact was named" in reason
+
+
+def test_the_model_reads_each_passage_once_for_every_claim_that_retrieved_it():
+    # Passage before claim in the prompt: grouped by passage, only the claim is new to the
+    # model's cached prefix. Results still come claim by claim, in retrieval order.
+    neutral = {"SUPPORTS": 0.1, "CONTRADICTS": 0.1, "NEUTRAL": 0.8}
+    model = LabelModel(probabilities=[dict(neutral) for _ in range(4)])
+    bridge = passage("The bridge reopened after long repairs.", pid="a1:0")
+    ferry = passage("The ferry carried riders across the bay.", pid="a2:0")
+    claims = [
+        Claim(id="c1", text="The bridge reopened on May 3, 2024.", quote="x", start=0, end=1),
+        Claim(id="c2", text="The ferry carried 400,000 riders.", quote="x", start=0, end=1),
+    ]
+    judged = list(judge_claims(model, claims, [[bridge, ferry], [ferry, bridge]]))
+    asked = [str(call["messages"][-2].content) for call in model.calls]
+    assert [(bridge.text in a, claims[0].text in a) for a in asked] == [
+        (True, True),
+        (True, False),
+        (False, True),
+        (False, False),
+    ]
+    assert [i for i, _ in judged] == [0, 1]
+    assert [[e.passage_id for e in ev] for _, ev in judged] == [["a1:0", "a2:0"], ["a2:0", "a1:0"]]
+
+
+def test_a_claim_whose_answer_is_malformed_is_the_only_one_lost():
+    model = QueuedChatModel(responses=["not json", "still not", '{"label": "NEUTRAL"}'])
+    claims = [
+        Claim(id="c1", text="The bridge reopened on May 3, 2024.", quote="x", start=0, end=1),
+        Claim(id="c2", text="The ferry carried 400,000 riders.", quote="x", start=0, end=1),
+    ]
+    bridge = passage("The bridge reopened after long repairs.", pid="a1:0")
+    ferry = passage("The ferry carried riders across the bay.", pid="a2:0")
+    (_, first), (_, second) = judge_claims(model, claims, [[bridge], [ferry]])
+    assert isinstance(first, ModelOutputError)
+    assert [e.stance for e in second] == [Stance.NEUTRAL]

@@ -21,6 +21,7 @@ from settings import Settings
 from tests.fakes import QueuedChatModel
 from tests.test_pipeline import FakeStore
 from vectorstore.ingest import article_from_text
+from vectorstore.models import Passage
 
 TEXT = "The bridge reopened on May 3, 2024. The ferry carried 400,000 riders."
 
@@ -93,19 +94,33 @@ def test_a_job_runs_to_a_history_record_of_its_owner(env, model):
     assert ("compare", 2, 2) in seen and seen[-1][0] == "done"
 
 
+def related_passages(quotes: list[str]) -> FakeStore:
+    """A passage for each quote that the model must judge (the same statement, its figure
+    or date left out): nothing the checks settle alone."""
+    texts = ["The bridge reopened on a Friday after repairs.", "The ferry carried riders."]
+    return FakeStore(
+        {
+            q: [Passage(id=f"a{i}:0", article_id=f"a{i}", text=t, start=0, end=len(t), score=0.9)]
+            for i, (q, t) in enumerate(zip(quotes, texts, strict=True))
+        }
+    )
+
+
 def test_stop_between_claims_keeps_the_partial_report_and_saves_nothing(env, model):
     jobs = new_job(env)
 
-    class StoppingStore(FakeStore):
-        def search(self, query, k, where=None):
-            jobs.request_cancel("j1")  # the reporter clicks Stop during the first claim
-            return super().search(query, k, where)
+    def clicks_stop(messages):  # the reporter clicks Stop while the first claim is judged
+        jobs.request_cancel("j1")
+        return '{"label": "NEUTRAL", "reason": "x"}'
 
-    assert run(env, "j1", article_from_text(TEXT), StoppingStore({}), model) == STOPPED
+    model.responses = [clicks_stop, '{"label": "NEUTRAL", "reason": "x"}']
+    archive = related_passages(TEXT.replace(". ", ".|").split("|"))
+    assert run(env, "j1", article_from_text(TEXT), archive, model) == STOPPED
     job = jobs.get("j1")
     assert job.state == STOPPED
     assert [c.quote for c in job.partial.claims] == ["The bridge reopened on May 3, 2024."]
     assert any("Stopped after 1 of 2" in w for w in job.partial.warnings)
+    assert len(model.responses) == 1  # the second claim's passage was never put to it
     assert not History(env.history_file()).list()
 
 

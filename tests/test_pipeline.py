@@ -113,18 +113,31 @@ def test_cache_returns_the_same_report_without_the_model(tmp_path):
         )
 
 
-def test_stop_keeps_finished_claims(tmp_path):
+def test_stop_keeps_finished_claims_and_asks_the_model_no_more(tmp_path):
     settings = Settings(store_dir=tmp_path)
-    calls = iter([False, True])
+    park = Passage(id="b:0", article_id="b", title="Park", text="The mayor opened a park.",
+                   start=0, end=24, score=0.9)  # fmt: skip
+    archive = store()
+    archive.passages["The mayor opened a park in 2021."] = [park]  # the model must judge it
+    model = make_model()
+    model.probabilities.append({"SUPPORTS": 0.1, "CONTRADICTS": 0.1, "NEUTRAL": 0.8})
+    stop = []  # Stop is pressed once the first claim's check is shown
+
+    def progress(p):
+        if p.claim is not None:
+            stop.append(True)
+
     report = check_article(
         article_from_text(TEXT),
-        model=make_model(),
-        store=store(),
+        model=model,
+        store=archive,
         settings=settings,
-        should_stop=lambda: next(calls),
+        progress=progress,
+        should_stop=lambda: bool(stop),
     )
-    assert len(report.claims) == 1
-    assert "Stopped after 1 of 2" in report.warnings[0]
+    assert [c.text for c in report.claims] == ["The council approved $42 million for the bridge."]
+    assert "Stopped after 1 of 2" in report.warnings[-1]
+    assert len(model.probabilities) == 1  # the second claim's passage was never put to it
 
 
 def test_too_long_article_is_refused_before_the_model(tmp_path):
