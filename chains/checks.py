@@ -27,6 +27,19 @@ _ABBREVIATIONS = ("Dr.", "Mr.", "Mrs.", "Ms.", "St.", "Gov.", "Sen.", "Rep.")
 NEGATION = re.compile(
     r"\b(not|no|never|none|neither|nor|denied|rejected|failed|without)\b|n't\b", re.I
 )
+MEASURES = {"%", "$", "£", "€", "year", "month", "week", "day", "hour", "minute", "mile", "km"}
+NEGATION_SCOPE = 5
+# Irregular past tenses of verbs news states facts with, and their verbs.
+_IRREGULAR = (
+    "won:win lost:lose held:hold paid:pay sold:sell made:make took:take gave:give left:leave "
+    "met:meet ran:run began:begin became:become went:go came:come said:say told:tell "
+    "found:find kept:keep built:build spent:spend bought:buy brought:bring rose:rise "
+    "fell:fall grew:grow struck:strike chose:choose wrote:write spoke:speak drove:drive "
+    "broke:break fought:fight thought:think sent:send led:lead stood:stand"
+)
+IRREGULAR = {
+    stem(a): stem(b) for a, b in (pair.split(":") for pair in _IRREGULAR.split())
+}  # words after a negation that it negates
 _COMMON = {
     *"The A An In On At It He She They We This That But And Mr Mrs Ms Dr After Before".split(),
     *"When While Last Next".split(),
@@ -48,9 +61,10 @@ _VALUE_WORDS = {
 @lru_cache(maxsize=8192)
 def statement_words(text: str) -> frozenset[str]:
     """Stems of the words that make the statement: content words less figures and dates."""
+    found = (w.removesuffix("'s").removesuffix("\u2019s") for w in content_words(text))
     return frozenset(
         stem(w)
-        for w in content_words(text)
+        for w in found  # "the center's 30 bays" speaks of the center too
         if w not in _VALUE_WORDS and w.isalpha() and not any(c in w for c in "$%£€")
     )
 
@@ -88,12 +102,18 @@ def _shown(q: Quantity) -> str:
     )
 
 
+def same_measure(a: str, b: str) -> bool:
+    """Whether two figures' units may be the same: a unit is only the word after the
+    figure ("40 electric buses" has "electric"), so only two known measures can differ
+    ("a six-year sentence" is not "a six-day trial")."""
+    return a == b or a not in MEASURES or b not in MEASURES
+
+
 def number_mismatches(claim: str, passage: str) -> list[Mismatch]:
     mine, theirs = figures(claim), figures(passage)
-    in_passage = {q.value for q in theirs}
     out: list[Mismatch] = []
     for unit, value in dict.fromkeys((q.unit, q.value) for q in mine):
-        if value in in_passage:
+        if any(t.value == value and same_measure(unit, t.unit) for t in theirs):
             continue
         same_unit = {m.value for m in mine if m.unit == unit}
         others = sorted({t.value for t in theirs if unit and t.unit == unit} - same_unit)
@@ -194,8 +214,28 @@ def name_mismatches(claim: str, passage: str) -> list[Mismatch]:
     return out
 
 
+def negations(text: str, other: str) -> list[re.Match]:
+    """The negations of `text` that bear on `other`: among the few words that follow each
+    (what it negates), one of `other`'s statement words. In "the center has 24 bays, so
+    patients no longer have to travel", the "no" negates nothing of "the center has 24 bays"."""
+    words = _verb_stems(other)
+    found = []
+    for m in NEGATION.finditer(text):
+        scope = _verb_stems(" ".join(text[m.end() :].split()[:NEGATION_SCOPE]))
+        if not scope or scope & words:  # with nothing after it, what it negates is unknown
+            found.append(m)
+    return found
+
+
+def _verb_stems(text: str) -> set[str]:
+    """Statement words, an irregular past tense read as its verb ("won" as "win")."""
+    return {IRREGULAR.get(w, w) for w in statement_words(text)}
+
+
 def negation_mismatch(claim: str, passage: str) -> list[Mismatch]:
-    a, b = bool(NEGATION.search(claim)), bool(NEGATION.search(passage))
+    # The claim is one statement: any negation in it negates it. A passage says more than
+    # the claim: only its negations of the claim's words count.
+    a, b = bool(NEGATION.search(claim)), bool(negations(passage, claim))
     if a == b:
         return []
     side = "claim" if a else "passage"

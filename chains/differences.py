@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from chains.checks import NEGATION, _names, dates_in, figures, opposites
+from chains.checks import NEGATION, _names, dates_in, figures, negations, opposites, same_measure
 from chains.dates import differing_level, rivals, states
 
 Kind = Literal["number", "date", "name", "negation", "status"]
@@ -37,9 +37,9 @@ def _span(text: str, start: int, end: int, kind: Kind) -> Span:
 
 
 def _number_spans(text: str, other: str) -> Iterator[Span]:
-    present = {q.value for q in figures(other)}
-    for q in figures(text):
-        if q.value not in present:  # a figure written another way is the same figure
+    present = figures(other)
+    for q in figures(text):  # a figure written another way is the same figure
+        if not any(p.value == q.value and same_measure(q.unit, p.unit) for p in present):
             yield _span(text, q.start, q.end, "number")
 
 
@@ -69,10 +69,12 @@ def _name_spans(text: str, other: str) -> Iterator[Span]:
             yield _span(text, m.start(), m.end(), "name")
 
 
-def _negation_spans(text: str, other: str) -> Iterator[Span]:
+def _negation_spans(
+    text: str, other: str, mine: list[re.Match], theirs: list[re.Match]
+) -> Iterator[Span]:
     # As checks.negation_mismatch: only a side negated when the other is not differs.
-    if NEGATION.search(text) and not NEGATION.search(other):
-        for m in NEGATION.finditer(text):
+    if mine and not theirs:
+        for m in mine:
             yield _span(text, m.start(), m.end(), "negation")
     # As checks.antonym_mismatch and status_mismatches: "rose" here where the other says
     # "fell" (and not "rose"); "postponed" here where the other says "on schedule".
@@ -81,13 +83,17 @@ def _negation_spans(text: str, other: str) -> Iterator[Span]:
 
 
 def _differing(
-    text: str, other: str, base: dt.date | None = None, other_base: dt.date | None = None
+    text: str,
+    other: str,
+    base: dt.date | None,
+    other_base: dt.date | None,
+    negated: tuple[list[re.Match], list[re.Match]],
 ) -> list[Span]:
     found = [
         *_number_spans(text, other),
         *_date_spans(text, other, base, other_base),
         *_name_spans(text, other),
-        *_negation_spans(text, other),
+        *_negation_spans(text, other, *negated),
     ]
     spans = {(s.start, s.end, s.kind): s for s in found}
     return [spans[key] for key in sorted(spans)]
@@ -107,9 +113,10 @@ def mark_differences(
     negations or opposite words, and changes of status. Each list is sorted by position;
     spans may overlap.
     """
+    mine, theirs = list(NEGATION.finditer(claim)), negations(passage, claim)
     return (
-        _differing(claim, passage, claim_date, passage_date),
-        _differing(passage, claim, passage_date, claim_date),
+        _differing(claim, passage, claim_date, passage_date, (mine, theirs)),
+        _differing(passage, claim, passage_date, claim_date, (theirs, mine)),
     )
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from chains.checks import (
     antonym_mismatch,
+    closest_sentence,
     compare_facts,
     date_mismatches,
     name_mismatches,
@@ -187,3 +188,29 @@ def test_a_different_name_is_a_conflict(claim, passage, conflict, others):
 def test_opposite_words(claim, passage, expected):
     found = [(m.claim_value, m.passage_values) for m in antonym_mismatch(claim, passage)]
     assert found == ([expected] if expected else [])
+
+
+def test_a_negation_about_something_else_is_no_difference():
+    passage = (
+        "The center has 24 treatment bays and a radiation suite, so patients no longer have "
+        "to travel to the city for chemotherapy."
+    )
+    assert not negation_mismatch("The center has 24 treatment bays.", passage)
+    # ... but one that negates the claim's own verb is, irregular past tenses included.
+    assert negation_mismatch("Elena Marsh did not win the election.", "Elena Marsh won it.")
+    assert negation_mismatch("The council approved the budget.", "The council did not approve it.")
+
+
+def test_a_possessive_speaks_of_its_owner():
+    sentence, overlap = closest_sentence(
+        "The center has 24 treatment bays.",
+        "A new center opened. The center's 30 treatment bays will serve four counties.",
+    )
+    assert sentence.startswith("The center's") and overlap == 1.0
+
+
+def test_a_figure_of_another_measure_is_not_the_same_figure():
+    (m,) = number_mismatches("Pell received a six-year sentence.", "After a six-day trial.")
+    assert (m.claim_value, m.conflict) == ("6 year", False)
+    # A unit is only the next word: an adjective there does not make another figure.
+    assert not number_mismatches("It bought 40 electric buses.", "It bought 40 buses.")
