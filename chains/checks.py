@@ -60,13 +60,15 @@ _VALUE_WORDS = {
 
 @lru_cache(maxsize=8192)
 def statement_words(text: str) -> frozenset[str]:
-    """Stems of the words that make the statement: content words less figures and dates."""
+    """Stems of the words that make the statement: content words less figures and dates;
+    an irregular past tense is read as its verb ("began" as "begin")."""
     found = (w.removesuffix("'s").removesuffix("\u2019s") for w in content_words(text))
-    return frozenset(
+    stems = (
         stem(w)
         for w in found  # "the center's 30 bays" speaks of the center too
         if w not in _VALUE_WORDS and w.isalpha() and not any(c in w for c in "$%£€")
     )
+    return frozenset(IRREGULAR.get(w, w) for w in stems)
 
 
 def closest_sentence(claim: str, passage: str) -> tuple[str, float]:
@@ -218,18 +220,13 @@ def negations(text: str, other: str) -> list[re.Match]:
     """The negations of `text` that bear on `other`: among the few words that follow each
     (what it negates), one of `other`'s statement words. In "the center has 24 bays, so
     patients no longer have to travel", the "no" negates nothing of "the center has 24 bays"."""
-    words = _verb_stems(other)
+    words = statement_words(other)
     found = []
     for m in NEGATION.finditer(text):
-        scope = _verb_stems(" ".join(text[m.end() :].split()[:NEGATION_SCOPE]))
+        scope = statement_words(" ".join(text[m.end() :].split()[:NEGATION_SCOPE]))
         if not scope or scope & words:  # with nothing after it, what it negates is unknown
             found.append(m)
     return found
-
-
-def _verb_stems(text: str) -> set[str]:
-    """Statement words, an irregular past tense read as its verb ("won" as "win")."""
-    return {IRREGULAR.get(w, w) for w in statement_words(text)}
 
 
 def negation_mismatch(claim: str, passage: str) -> list[Mismatch]:
