@@ -139,8 +139,11 @@ def check_facts(
         kinds = {"opposite" if m.kind in opposite else m.kind for m in mismatches if m.conflict}
         # One kind of difference decides alone. Two at once (the verb and its date:
         # "reopened on November 15" / "closed on September 5") are more often two events
-        # than one wrong sentence: the model judges, and can point to them.
-        if conflict is not None and len(kinds) == 1:
+        # than one wrong sentence, and so is a sentence that lacks another figure or date
+        # of the claim ("will not lay off workers ..., said on Monday" against "announced a
+        # $9.5 million expansion in February"): the model judges, and can point to them.
+        lacking = any(not m.conflict and m.kind in {"number", "date"} for m in mismatches)
+        if conflict is not None and len(kinds) == 1 and not lacking:
             note = describe(conflict)
             return FactCheck(sentence, overlap, mismatches, Stance.CONTRADICTS, note)
         if overlap >= RESTATEMENT and not mismatches:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chains.checks import closest_sentence, describe, named_difference
-from chains.compare import RELATED
+from chains.compare import RELATED, RESTATEMENT, SAME_STATEMENT
 from chains.models import Claim, ClaimCheck, Evidence, Stance, Verdict
 
 
@@ -34,6 +34,17 @@ def aggregate(
         known = [e.stance_confidence for e in items if e.stance_confidence is not None]
         return max(known) if known else None
 
+    aside = ""
+    if contradicts and supports and claim is not None and _restated(claim, supports):
+        # A passage stating the claim with every fact equal outweighs contradictions that
+        # stand on sentences only related to it: those are another event of the story.
+        related = [e for e in contradicts if closest_sentence(claim, e.text)[1] < SAME_STATEMENT]
+        contradicts = [e for e in contradicts if e not in related]
+        if related:
+            aside = (
+                f" {_cite(strongest(related))} differs in a sentence about another statement "
+                "(another event of the story)."
+            )
     if contradicts:
         # The contradicting passage shown is one whose difference can be named.
         named = [e for e in contradicts if named_difference(e.mismatches) is not None]
@@ -52,7 +63,7 @@ def aggregate(
         return (
             Verdict.SUPPORTED,
             confidence(supports),
-            f"Supported by {_cite(strongest(supports))}.",
+            f"Supported by {_cite(strongest(supports))}.{aside}",
         )
     if claim is not None and all(closest_sentence(claim, e.text)[1] < RELATED for e in evidence):
         return (
@@ -64,6 +75,13 @@ def aggregate(
         Verdict.NOT_ENOUGH_INFO,
         None,
         f"{len(evidence)} related archive passage(s) found, none of which settles the claim.",
+    )
+
+
+def _restated(claim: str, supports: list[Evidence]) -> bool:
+    """Whether a supporting passage has a sentence with all the claim's words and facts."""
+    return any(
+        not e.mismatches and closest_sentence(claim, e.text)[1] >= RESTATEMENT for e in supports
     )
 
 

@@ -463,3 +463,28 @@ def test_a_claim_whose_answer_is_malformed_is_the_only_one_lost():
     (_, first), (_, second) = judge_claims(model, claims, [[bridge], [ferry]])
     assert isinstance(first, ModelOutputError)
     assert [e.stance for e in second] == [Stance.NEUTRAL]
+
+
+def test_a_restatement_outweighs_a_contradiction_about_another_statement():
+    claim = "Pell was sentenced on January 28, 2025."
+    same = "Judge Okafor sentenced Pell to four years on Tuesday, January 28, 2025."
+    other = "Pell was convicted on Wednesday after a six-day trial."  # another event
+
+    def ev(stance, text, title):
+        return Evidence(
+            passage_id=title, article_id=title, title=title, text=text, score=0.8, stance=stance,
+            mismatches=[] if stance is Stance.SUPPORTS else [Mismatch(
+                kind="date", claim_value="2025", passage_values=["2024"], conflict=True, note="x")],
+        )  # fmt: skip
+
+    verdict, _, reason = aggregate(
+        [ev(Stance.SUPPORTS, same, "Sentenced"), ev(Stance.CONTRADICTS, other, "Convicted")], claim
+    )
+    assert verdict is Verdict.SUPPORTED
+    assert "Convicted" in reason and "another statement" in reason
+    # A contradiction in a sentence making the same statement still makes it MIXED.
+    rival = "Pell was sentenced on January 29, 2025."
+    verdict, _, _ = aggregate(
+        [ev(Stance.SUPPORTS, same, "Sentenced"), ev(Stance.CONTRADICTS, rival, "Rival")], claim
+    )
+    assert verdict is Verdict.MIXED
