@@ -190,7 +190,7 @@ def token_floor(report, wall_seconds: float, rates: dict, count) -> dict[str, An
 
 def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from chains.llm import make_chat_model, model_label
-    from chains.pipeline import ReportCache, check_article
+    from chains.pipeline import ReportCache, check_article, warm_prompts
     from settings import Settings
     from vectorstore.ingest import ingest
     from vectorstore.store import open_store
@@ -259,7 +259,10 @@ def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     log(f"model {model_label(model)} ready (load {load_seconds or 0:.1f} s)")
     log("measuring the model's prompt and generation rates")
     rates = model_rates(model, article.text)
-    result["model"] |= rates
+    # As the worker does when it starts: the prompts' fixed parts are read once, outside
+    # every check (a check in a fresh process reads them itself: warm_seconds more).
+    warm_seconds, warm_tokens = timed(lambda: warm_prompts(model))
+    result["model"] |= rates | {"warm_seconds": warm_seconds, "warm_tokens": warm_tokens}
 
     def progress(p) -> None:
         log(f"[{p.stage}] {p.message}")

@@ -11,6 +11,7 @@ tokenizes message text with special tokens disabled, so an article that contains
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import threading
@@ -26,6 +27,10 @@ from pydantic import PrivateAttr
 
 _ROLE = {SystemMessage: "system", HumanMessage: "user", AIMessage: "assistant"}
 _END = "<|im_end|>"
+# Fixed prompt parts (instructions and worked examples) of at least this many tokens are
+# saved (a few MB of llama.cpp state each) and loaded back instead of read again.
+MIN_SAVED_PREFIX = 64
+MAX_SAVED_PREFIXES = 6
 
 
 class ContextTooLongError(ValueError):
@@ -43,6 +48,7 @@ class EmbeddedChatModel(BaseChatModel):
     _llama: Any = PrivateAttr(default=None)
     _lock: threading.Lock = PrivateAttr(default_factory=threading.Lock)
     _grammars: dict[str, Any] = PrivateAttr(default_factory=dict)
+    _prefixes: dict[tuple[int, ...], bytes] = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -74,20 +80,89 @@ class EmbeddedChatModel(BaseChatModel):
         special = ["<|im_start|>", _END]
         return {s: llm.tokenize(s.encode(), add_bos=False, special=True) for s in special}
 
-    def prompt_tokens(self, messages: list[BaseMessage]) -> list[int]:
-        """ChatML tokens; message text never becomes a special token."""
+    def _turn(self, message: BaseMessage, *, close: bool = True) -> list[int]:
         llm = self._load()
         start, end = self._markers["<|im_start|>"], self._markers[_END]
-        prefill = isinstance(messages[-1], AIMessage)
+        role = next(r for cls, r in _ROLE.items() if isinstance(message, cls))
+        text = message.content if isinstance(message.content, str) else str(message.content)
+        tokens = start + llm.tokenize(f"{role}\n{text}".encode(), add_bos=False, special=False)
+        return tokens + end + llm.tokenize(b"\n", add_bos=False, special=False) if close else tokens
+
+    def prompt_tokens(self, messages: list[BaseMessage]) -> list[int]:
+        """ChatML tokens; message text never becomes a special token."""
+        prefill = isinstance(messages[-1], AIMessage)  # the answer continues this turn
         tokens: list[int] = []
         for i, message in enumerate(messages):
-            role = next(r for cls, r in _ROLE.items() if isinstance(message, cls))
-            text = message.content if isinstance(message.content, str) else str(message.content)
-            tokens += start + llm.tokenize(f"{role}\n{text}".encode(), add_bos=False, special=False)
-            if prefill and i == len(messages) - 1:
-                return tokens  # the answer continues this turn
-            tokens += end + llm.tokenize(b"\n", add_bos=False, special=False)
-        return tokens + start + llm.tokenize(b"assistant\n", add_bos=False, special=False)
+            tokens += self._turn(message, close=not (prefill and i == len(messages) - 1))
+        if prefill:
+            return tokens
+        llm = self._load()
+        return tokens + self._markers["<|im_start|>"] + llm.tokenize(b"assistant\n", add_bos=False)
+
+    def _fixed_length(self, messages: list[BaseMessage]) -> int:
+        """Tokens of the turns before the last user message: a prompt's instructions and
+        worked examples, the same for every question asked with it."""
+        asked = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
+        return sum(len(self._turn(m)) for m in messages[: asked[-1]]) if asked else 0
+
+    # -- saved prompt prefixes -------------------------------------------------------
+
+    def cache_prefix(self, messages: list[BaseMessage]) -> int:
+        """Evaluate and keep the fixed part of a prompt (instructions, worked examples) so
+        that no later question asked with it reads that part again, whatever was asked
+        in between. Returns the tokens evaluated (0 when it was already kept)."""
+        with self._lock:
+            tokens = self.prompt_tokens(messages)
+            _, evaluated = self._reuse_prefix(tokens, self._fixed_length(messages))
+        return evaluated
+
+    def _reuse_prefix(self, tokens: list[int], fixed: int) -> tuple[int, int]:
+        """How many leading `tokens` are in the model's context now, and how many it
+        evaluated to get there. The context's own prefix is used as far as it matches;
+        when that stops short of the fixed part, the fixed part's saved state is loaded
+        (or evaluated once and saved)."""
+        llm = self._load()
+        cached = 0
+        for a, b in zip(llm.input_ids[: llm.n_tokens].tolist(), tokens, strict=False):
+            if a != b:
+                break
+            cached += 1
+        if cached >= fixed or fixed < MIN_SAVED_PREFIX:
+            return cached, 0
+        key = tuple(tokens[:fixed])
+        state = self._prefixes.pop(key, None)
+        evaluated = 0
+        if state is None:
+            llm.n_tokens = cached
+            llm.eval(tokens[cached:fixed])
+            evaluated = fixed - cached
+            state = self._save_sequence(llm)
+        else:
+            self._load_sequence(llm, key, state)
+        self._prefixes[key] = state  # the most recently used last
+        while len(self._prefixes) > MAX_SAVED_PREFIXES:
+            self._prefixes.pop(next(iter(self._prefixes)))
+        return fixed, evaluated
+
+    @staticmethod
+    def _save_sequence(llm: Any) -> bytes:
+        from llama_cpp import llama_cpp as api
+
+        size = api.llama_state_seq_get_size(llm._ctx.ctx, 0)
+        buffer = (ctypes.c_uint8 * size)()
+        written = api.llama_state_seq_get_data(llm._ctx.ctx, buffer, size, 0)
+        return bytes(buffer[:written])
+
+    @staticmethod
+    def _load_sequence(llm: Any, tokens: tuple[int, ...], state: bytes) -> None:
+        from llama_cpp import llama_cpp as api
+
+        llm._ctx.kv_cache_seq_rm(0, -1, -1)
+        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if not api.llama_state_seq_set_data(llm._ctx.ctx, buffer, len(state), 0):
+            raise RuntimeError("llama.cpp could not load a saved prompt prefix")
+        llm.input_ids[: len(tokens)] = tokens
+        llm.n_tokens = len(tokens)
 
     def _grammar(self, response_format: dict | None) -> Any:
         schema = _schema_of(response_format)
@@ -121,6 +196,7 @@ class EmbeddedChatModel(BaseChatModel):
             llm = self._load()
             tokens = self.prompt_tokens(messages)
             self._check_fits(len(tokens), max_tokens)
+            self._reuse_prefix(tokens, self._fixed_length(messages))
             out = llm.create_completion(
                 tokens,
                 max_tokens=max_tokens,
@@ -162,14 +238,9 @@ class EmbeddedChatModel(BaseChatModel):
             ]
             if len(set(first)) != len(first):
                 raise ValueError(f"labels {labels} share a first token")
-            # Reuse the cached prefix (system prompt, worked examples, claim): only the
+            # Reuse the cached prefix (system prompt, worked examples, passage): only the
             # rest is evaluated, as llama-cpp's own generate() does.
-            cached = llm.input_ids[: llm.n_tokens].tolist()
-            keep = 0
-            for a, b in zip(cached, tokens, strict=False):
-                if a != b:
-                    break
-                keep += 1
+            keep, evaluated = self._reuse_prefix(tokens, self._fixed_length(messages))
             keep = min(keep, len(tokens) - 1)  # evaluate at least one token for fresh logits
             llm.n_tokens = keep
             llm.eval(tokens[keep:])
@@ -177,7 +248,9 @@ class EmbeddedChatModel(BaseChatModel):
             chosen = logits[first].astype(np.float64)
         weights = np.exp(chosen - chosen.max())
         probs = weights / weights.sum()
-        return {label: float(p) for label, p in zip(labels, probs, strict=True)}, len(tokens) - keep
+        return {label: float(p) for label, p in zip(labels, probs, strict=True)}, (
+            evaluated + len(tokens) - keep
+        )
 
 
 def _schema_of(response_format: dict | None) -> dict | None:

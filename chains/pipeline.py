@@ -60,6 +60,19 @@ class Prompts:
         )
 
 
+def warm_prompts(model: BaseChatModel, prompts: Prompts | None = None) -> int:
+    """Keep the fixed part (instructions, worked examples) of every prompt a check asks
+    with, in a model that can keep them (the embedded one): then no check reads them
+    again. The worker does it when it starts; a check does it too (nothing to do once
+    kept). Returns the tokens the model evaluated."""
+    keep = getattr(model, "cache_prefix", None)
+    if keep is None:
+        return 0
+    prompts = prompts or Prompts()
+    asked = (prompts.checkworthy, prompts.judge, prompts.resolve)
+    return sum(keep(p.render(**dict.fromkeys(p.variables, ""))) for p in asked)
+
+
 def validate_article(article: Article, settings: Settings) -> None:
     if not article.text.strip():
         raise ArticleError("The article is empty: paste or upload some text to check.")
@@ -122,6 +135,7 @@ def check_article(
     usage = UsageCounter()
     started = time.perf_counter()
     notify(Progress("extract", 0, 1, "finding checkable claims", report=report))
+    usage.add(tokens_in=warm_prompts(model, prompts))
     claims, warnings = extract_claims(
         article.text,
         model,

@@ -60,6 +60,19 @@ def _heartbeat(settings: Settings, me: str, stop: threading.Event) -> None:
             return
 
 
+def _warm(settings: Settings) -> None:
+    """Load the worker's model and keep its prompts' fixed parts, before the first check
+    asks for them (a failure here is the first check's to report)."""
+    from chains.llm import shared_chat_model
+    from chains.pipeline import warm_prompts
+
+    try:
+        tokens = warm_prompts(shared_chat_model(settings))
+        log.info("model ready; %d prompt tokens kept for every check", tokens)
+    except Exception:  # noqa: BLE001 - the first check says what is wrong, in words
+        log.warning("could not load the model ahead of the first check", exc_info=True)
+
+
 def make_consumer(settings: Settings, *, workers: int = 1):
     huey = make_huey(settings)
     # Polls at most a second apart: a reporter waits at most that long for a start.
@@ -79,6 +92,7 @@ def run_worker(settings: Settings, *, workers: int = 1) -> None:
     stop = threading.Event()
     beat = threading.Thread(target=_heartbeat, args=(settings, me, stop), daemon=True)
     beat.start()
+    threading.Thread(target=_warm, args=(settings,), daemon=True).start()
     try:
         make_consumer(settings, workers=workers).run()
     finally:
