@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from chromadb.api import ClientAPI
 
 from settings import Settings
@@ -71,6 +72,7 @@ class ArchiveStore:
         self.lexical: LexicalIndex = open_index(path)
         self.lexical_sync = sync(self.collection, self.lexical)
         self._pending: list[tuple[str, str, str]] | None = None  # rows held back by batch()
+        self._writes: list[tuple] | None = None  # chunks held back from Chroma by batch()
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -85,7 +87,8 @@ class ArchiveStore:
         shared = article_metadata(article)
         article_id = shared["article_id"]
         ids = [f"{article_id}:{p.start}" for p in passages]
-        present = set(self.collection.get(ids=ids, include=[])["ids"])
+        held = {cid for w in self._writes or [] for cid in w[0]}  # written at the batch's end
+        present = set(self.collection.get(ids=ids, include=[])["ids"]) | (held & set(ids))
         if len(present) == len(ids) or (not present and self.has_article(article_id)):
             return False  # stored whole (or whole with another chunk size)
         # Only the missing chunks: a chunk written again would be a replaced document in
@@ -106,9 +109,28 @@ class ArchiveStore:
         vectors: Any,
     ) -> None:
         """Write chunks with their vectors: to Chroma, then the lexical index; all or nothing.
+        Inside ``batch()`` they are held until ``_WRITE_BATCH`` chunks are waiting, so Chroma
+        takes many articles in one upsert (one upsert an article cost a quarter of ingest).
 
         ``add_article``'s second half, also used by bench/bench_query.py with vectors of its own.
         """
+        if self._writes is None:
+            self._write(ids, texts, metas, vectors)
+            return
+        self._writes.append((ids, texts, metas, vectors))
+        if sum(len(w[0]) for w in self._writes) >= _WRITE_BATCH:
+            self._write_held()
+
+    def _write_held(self) -> None:
+        if not self._writes:  # None outside batch(): nothing is ever held there
+            return
+        held, self._writes = self._writes, []
+        ids, texts, metas = ([x for w in held for x in w[i]] for i in range(3))
+        self._write(ids, texts, metas, np.concatenate([np.asarray(w[3]) for w in held]))
+
+    def _write(
+        self, ids: list[str], texts: list[str], metas: list[dict[str, Any]], vectors: Any
+    ) -> None:
         try:
             for lo in range(0, len(ids), _WRITE_BATCH):
                 hi = lo + _WRITE_BATCH
@@ -139,27 +161,32 @@ class ArchiveStore:
 
     @contextmanager
     def batch(self) -> Iterator[ArchiveStore]:
-        """Writes inside share lexical index commits (one per ``_PENDING_MAX`` chunks and one
-        at the end) instead of one per article: a commit syncs to disk, some 50-100 ms here.
+        """Writes inside share Chroma upserts (``_WRITE_BATCH`` chunks) and lexical index
+        commits (one per ``_PENDING_MAX`` chunks and one at the end) instead of one of each
+        per article: a commit syncs to disk, some 50-100 ms here.
 
-        Chunks written inside are in Chroma at once and searchable by BM25 after the block;
-        a crash inside leaves them out of the index until the next open adds them.
+        Chunks written inside are in Chroma once their upsert is full or the block ends,
+        and searchable by BM25 after the block; a crash inside loses the held chunks (the
+        next ingest adds them) and leaves written ones out of the index until the next
+        open adds them.
         """
         outer = self._pending is not None
         if not outer:
-            self._pending = []
+            self._pending, self._writes = [], []
         try:
             yield self
         finally:
             if not outer:
                 try:
+                    self._write_held()
                     self._flush()
                 finally:
-                    self._pending = None
+                    self._pending = self._writes = None
 
     def delete_article(self, article_id: str) -> int:
         """Remove an article's chunks (from Chroma, then the index); how many were deleted."""
-        self._flush()  # a chunk held back by batch() must not come back after its delete
+        self._write_held()  # a chunk held back by batch() must not come back after its
+        self._flush()  # delete
         ids = self.collection.get(where={"article_id": article_id}, include=[])["ids"]
         if ids:
             self.collection.delete(ids=ids)
