@@ -181,10 +181,10 @@ def check_article(
         should_stop=should_stop,
     )
     for i, evidence in judged:
-        claim = claims[i]
-        # One claim's bad answer costs that claim only: the rest of the report stands.
-        checked = not_checked(claim, evidence) if isinstance(evidence, Exception) else None
-        report.claims.append(checked or check_claim(claim, evidence))
+        if isinstance(evidence, Exception):  # that claim's bad answer costs that claim only
+            report.claims.append(not_checked(claims[i], evidence))
+        else:
+            report.claims.append(check_claim(claims[i], evidence))
         n = len(report.claims)
         notify(
             Progress(
