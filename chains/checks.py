@@ -316,3 +316,39 @@ def describe(m: Mismatch) -> str:
             f"where the claim says \u201c{m.claim_value}\u201d ({m.note})"
         )
     return f"the passage gives {', '.join(m.passage_values)} where the claim has {m.claim_value}"
+
+
+_PREPOSITION = re.compile(r"\b(?:in|on|at|since|by)\s+$")
+
+
+def harmonised(
+    claim: str,
+    sentence: str,
+    *,
+    claim_date: dt.date | None = None,
+    passage_date: dt.date | None = None,
+) -> str:
+    """The claim with each figure and date that the sentence states too written as the
+    sentence writes it ("1,200,000 dollars" as "$1.2 million", "in July 2024" as "on
+    Monday, July 8"), so the model compares statements, not the ways of writing a value."""
+    swaps = []
+    theirs = figures(sentence)
+    for q in figures(claim):
+        same = next((t for t in theirs if (t.value, t.unit) == (q.value, q.unit)), None)
+        if same is not None:
+            swaps.append((q.start, q.end, sentence[same.start : same.end]))
+    dates = dates_in(sentence, passage_date)
+    for d in dates_in(claim, claim_date):
+        match = next((p for p in dates if date_states(p, d)), None)
+        if match is not None:  # with its preposition: "in July 2024" / "on Monday, July 8"
+            mine, its = (
+                _PREPOSITION.search(claim[: d.start]),
+                _PREPOSITION.search(sentence[: match.start]),
+            )
+            start = mine.start() if mine and its else d.start
+            swaps.append((start, d.end, (its.group(0) if mine and its else "") + match.text))
+    out, end = claim, len(claim) + 1
+    for start, stop, text in sorted(swaps, reverse=True):
+        if stop <= end:  # overlapping spans: the later one only
+            out, end = out[:start] + text + out[stop:], start
+    return out

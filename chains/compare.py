@@ -28,6 +28,7 @@ from chains.checks import (
     closest_sentence,
     compare_facts,
     describe,
+    harmonised,
     named_difference,
 )
 from chains.crossencoder import CrossEncoder
@@ -317,8 +318,16 @@ def judge_claims(
                 return
             if i not in failed:
                 try:
+                    asked = claims[i].text
+                    if facts.overlap >= RELATED:  # values written as the passage writes them
+                        asked = harmonised(
+                            asked,
+                            facts.sentence,
+                            claim_date=claim_date,
+                            passage_date=passages[i][j].published,
+                        )
                     stance, probability, reason = judge(
-                        model, claims[i].text, text, prompt=prompt, usage=usage, config=config
+                        model, asked, text, prompt=prompt, usage=usage, config=config
                     )
                     evidence[i][j] = settle(passages[i][j], facts, stance, probability, reason)
                 except (ModelOutputError, ContextTooLongError) as exc:

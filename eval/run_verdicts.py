@@ -76,6 +76,7 @@ DECIDING_MODULES = (
     "chains.stance_classifier",
     "chains.verdict",
     "eval.verdict_evidence",
+    "eval.verdict_replay",
     "vectorstore.sentences",
 )
 STANCE_TO_VERDICT = {
@@ -257,7 +258,9 @@ def run_verdicts(
                     item, similarity, chunk_chars=settings.chunk_chars, top=options.passages
                 )
             replay = Replay(
-                model, recorded_answers(passages, earlier.get(item.id)), only=options.replay_only
+                model,
+                recorded_answers(passages, earlier.get(item.id), item.claim),
+                only=options.replay_only,
             )
             try:
                 record = judge_item(

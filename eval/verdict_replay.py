@@ -49,7 +49,7 @@ class Replay:
     def __init__(
         self,
         model: BaseChatModel,
-        recorded: list[tuple[str, dict[str, float]]],
+        recorded: list[tuple[str, str, dict[str, float]]],
         *,
         only: bool = False,
     ):
@@ -66,8 +66,8 @@ class Replay:
         def label_probabilities(messages, labels):
             asked = [m for m in messages if isinstance(m, HumanMessage)][-1:]
             question = str(asked[0].content) if asked else ""
-            for text, probs in self._recorded:
-                if text in question and set(probs) == set(labels):
+            for text, claim, probs in self._recorded:
+                if text in question and claim in question and set(probs) == set(labels):
                     self.replayed += 1
                     return dict(probs), 0
             if self._only:
@@ -80,13 +80,15 @@ class Replay:
 
 
 def recorded_answers(
-    passages: Sequence[Passage], record: dict[str, Any] | None
-) -> list[tuple[str, dict[str, float]]]:
-    """(passage text, label probabilities) an earlier record holds for these passages."""
+    passages: Sequence[Passage], record: dict[str, Any] | None, claim: str
+) -> list[tuple[str, str, dict[str, float]]]:
+    """(passage text, claim, label probabilities) an earlier record holds for these
+    passages. A question is replayed only where it asks about both as they were asked: a
+    change to what the model is asked (the claim's wording) asks the model again."""
     probs = (record or {}).get("probabilities") or []
     if len(probs) != len(passages):
         return []
-    return [(p.text, pr) for p, pr in zip(passages, probs, strict=True) if pr]
+    return [(p.text, claim, pr) for p, pr in zip(passages, probs, strict=True) if pr]
 
 
 def ask_probabilities(

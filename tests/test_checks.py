@@ -7,6 +7,7 @@ from chains.checks import (
     closest_sentence,
     compare_facts,
     date_mismatches,
+    harmonised,
     name_mismatches,
     negation_mismatch,
     number_mismatches,
@@ -222,3 +223,23 @@ def test_an_irregular_past_tense_is_read_as_its_verb():
         "The trial of Gary Pell, set to begin on Monday, was postponed to October 28.",
     )
     assert overlap >= 0.6  # the same statement: its status can then differ
+
+
+def test_values_the_passage_states_too_are_written_as_it_writes_them():
+    claim = "The city handed out 1,200,000 dollars in grants to forty small businesses."
+    sentence = "The city awarded $1.2 million in grants to 40 small businesses on Wednesday."
+    assert harmonised(claim, sentence) == (
+        "The city handed out $1.2 million in grants to 40 small businesses."
+    )
+    # A date with its preposition, when the sentence's date states it.
+    got = harmonised(
+        "Luis Ferreira became a district judge in July 2024.",
+        "Luis Ferreira was sworn in as a district judge on Monday, July 8.",
+        claim_date=dt.date(2024, 11, 1),
+        passage_date=dt.date(2024, 7, 9),
+    )
+    assert got == "Luis Ferreira became a district judge on Monday, July 8."
+    # A different value stays as the claim writes it: the model must see the difference.
+    assert harmonised("It cost $4 million in 2023.", "It cost $5 million in 2022.") == (
+        "It cost $4 million in 2023."
+    )

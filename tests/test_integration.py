@@ -143,11 +143,12 @@ def test_newsroom_cases(case_figures):
     rows = {r["sentence"][:60]: f"{r['expected']} -> {r['got']}" for r in case_figures["claims"]}
     assert case_figures["expected_claims"] == 57 and case_figures["opinions"] == 9
     # Measured with the embedded model on 2026-12-04 (judgements grouped by passage,
-    # negations in scope, units of measure): every claim found, 50 of 57 verdicts right
-    # (target: 90%), 1 of 9 opinions extracted, no false contradiction. Two verdicts of slack for the model's
+    # negations in scope, units of measure, values written as the passage writes them):
+    # every claim found, 54 of 57 verdicts right (target: 90%), 1 of 9 opinions
+    # extracted, no false contradiction. Two verdicts of slack for the model's
     # run-to-run variation; raise these as the figures improve.
     assert case_figures["claims_found"] == 57, rows
-    assert case_figures["verdicts_right"] >= 48, rows
+    assert case_figures["verdicts_right"] >= 52, rows
     assert case_figures["opinions_extracted"] <= 2, rows
     assert case_figures["false_contradictions"] == 0, rows
     assert case_figures["false_contradictions_on_supported"] == 0, rows
