@@ -28,7 +28,7 @@ NEGATION = re.compile(
     r"\b(not|no|never|none|neither|nor|denied|rejected|failed|without)\b|n't\b", re.I
 )
 MEASURES = {"%", "$", "£", "€", "year", "month", "week", "day", "hour", "minute", "mile", "km"}
-NEGATION_SCOPE = 5
+NEGATION_SCOPE = 5  # words after a negation that it negates
 # Irregular past tenses of verbs news states facts with, and their verbs.
 _IRREGULAR = (
     "won:win lost:lose held:hold paid:pay sold:sell made:make took:take gave:give left:leave "
@@ -37,9 +37,7 @@ _IRREGULAR = (
     "fell:fall grew:grow struck:strike chose:choose wrote:write spoke:speak drove:drive "
     "broke:break fought:fight thought:think sent:send led:lead stood:stand"
 )
-IRREGULAR = {
-    stem(a): stem(b) for a, b in (pair.split(":") for pair in _IRREGULAR.split())
-}  # words after a negation that it negates
+IRREGULAR = {stem(a): stem(b) for a, b in (pair.split(":") for pair in _IRREGULAR.split())}
 _COMMON = {
     *"The A An In On At It He She They We This That But And Mr Mrs Ms Dr After Before".split(),
     *"When While Last Next".split(),
@@ -104,18 +102,21 @@ def _shown(q: Quantity) -> str:
     )
 
 
-def same_measure(a: str, b: str) -> bool:
-    """Whether two figures' units may be the same: a unit is only the word after the
-    figure ("40 electric buses" has "electric"), so only two known measures can differ
-    ("a six-year sentence" is not "a six-day trial")."""
-    return a == b or a not in MEASURES or b not in MEASURES
+def states_figure(figures: tuple[Quantity, ...], value: float, unit: str) -> bool:
+    """Whether one of `figures` is this value in a unit that may be the same. A unit is
+    only the word after the figure ("40 electric buses" has "electric"), so only two known
+    measures can differ ("a six-year sentence" is not "a six-day trial")."""
+    return any(
+        f.value == value and (f.unit == unit or f.unit not in MEASURES or unit not in MEASURES)
+        for f in figures
+    )
 
 
 def number_mismatches(claim: str, passage: str) -> list[Mismatch]:
     mine, theirs = figures(claim), figures(passage)
     out: list[Mismatch] = []
     for unit, value in dict.fromkeys((q.unit, q.value) for q in mine):
-        if any(t.value == value and same_measure(unit, t.unit) for t in theirs):
+        if states_figure(theirs, value, unit):
             continue
         same_unit = {m.value for m in mine if m.unit == unit}
         others = sorted({t.value for t in theirs if unit and t.unit == unit} - same_unit)
@@ -229,10 +230,15 @@ def negations(text: str, other: str) -> list[re.Match]:
     return found
 
 
+def counted_negations(claim: str, passage: str) -> tuple[list[re.Match], list[re.Match]]:
+    """The negations that count on each side. The claim is one statement: any negation in
+    it negates it. A passage says more than the claim: only its negations of the claim's
+    words count."""
+    return list(NEGATION.finditer(claim)), negations(passage, claim)
+
+
 def negation_mismatch(claim: str, passage: str) -> list[Mismatch]:
-    # The claim is one statement: any negation in it negates it. A passage says more than
-    # the claim: only its negations of the claim's words count.
-    a, b = bool(NEGATION.search(claim)), bool(negations(passage, claim))
+    a, b = (bool(found) for found in counted_negations(claim, passage))
     if a == b:
         return []
     side = "claim" if a else "passage"

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from chains.checks import NEGATION, _names, dates_in, figures, negations, opposites, same_measure
+from chains.checks import _names, counted_negations, dates_in, figures, opposites, states_figure
 from chains.dates import differing_level, rivals, states
 
 Kind = Literal["number", "date", "name", "negation", "status"]
@@ -39,7 +39,7 @@ def _span(text: str, start: int, end: int, kind: Kind) -> Span:
 def _number_spans(text: str, other: str) -> Iterator[Span]:
     present = figures(other)
     for q in figures(text):  # a figure written another way is the same figure
-        if not any(p.value == q.value and same_measure(q.unit, p.unit) for p in present):
+        if not states_figure(present, q.value, q.unit):
             yield _span(text, q.start, q.end, "number")
 
 
@@ -113,7 +113,7 @@ def mark_differences(
     negations or opposite words, and changes of status. Each list is sorted by position;
     spans may overlap.
     """
-    mine, theirs = list(NEGATION.finditer(claim)), negations(passage, claim)
+    mine, theirs = counted_negations(claim, passage)
     return (
         _differing(claim, passage, claim_date, passage_date, (mine, theirs)),
         _differing(passage, claim, passage_date, claim_date, (theirs, mine)),

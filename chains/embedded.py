@@ -91,20 +91,23 @@ class EmbeddedChatModel(BaseChatModel):
 
     def prompt_tokens(self, messages: list[BaseMessage]) -> list[int]:
         """ChatML tokens; message text never becomes a special token."""
+        return self._prompt(messages)[0]
+
+    def _prompt(self, messages: list[BaseMessage]) -> tuple[list[int], int]:
+        """The prompt's tokens, and how many of them are its fixed part: the turns before
+        the last user message (a prompt's instructions and worked examples, the same for
+        every question asked with it)."""
         prefill = isinstance(messages[-1], AIMessage)  # the answer continues this turn
         tokens: list[int] = []
+        fixed = 0
         for i, message in enumerate(messages):
+            if isinstance(message, HumanMessage):
+                fixed = len(tokens)
             tokens += self._turn(message, close=not (prefill and i == len(messages) - 1))
-        if prefill:
-            return tokens
-        llm = self._load()
-        return tokens + self._markers["<|im_start|>"] + llm.tokenize(b"assistant\n", add_bos=False)
-
-    def _fixed_length(self, messages: list[BaseMessage]) -> int:
-        """Tokens of the turns before the last user message: a prompt's instructions and
-        worked examples, the same for every question asked with it."""
-        asked = [i for i, m in enumerate(messages) if isinstance(m, HumanMessage)]
-        return sum(len(self._turn(m)) for m in messages[: asked[-1]]) if asked else 0
+        if not prefill:
+            llm = self._load()
+            tokens += self._markers["<|im_start|>"] + llm.tokenize(b"assistant\n", add_bos=False)
+        return tokens, fixed
 
     # -- saved prompt prefixes -------------------------------------------------------
 
@@ -113,8 +116,7 @@ class EmbeddedChatModel(BaseChatModel):
         that no later question asked with it reads that part again, whatever was asked
         in between. Returns the tokens evaluated (0 when it was already kept)."""
         with self._lock:
-            tokens = self.prompt_tokens(messages)
-            _, evaluated = self._reuse_prefix(tokens, self._fixed_length(messages))
+            _, evaluated = self._reuse_prefix(*self._prompt(messages))
         return evaluated
 
     def _reuse_prefix(self, tokens: list[int], fixed: int) -> tuple[int, int]:
@@ -195,9 +197,9 @@ class EmbeddedChatModel(BaseChatModel):
         max_tokens = int(kwargs.get("max_tokens") or self.max_tokens)
         with self._lock:
             llm = self._load()
-            tokens = self.prompt_tokens(messages)
+            tokens, fixed = self._prompt(messages)
             self._check_fits(len(tokens), max_tokens)
-            self._reuse_prefix(tokens, self._fixed_length(messages))
+            self._reuse_prefix(tokens, fixed)
             out = llm.create_completion(
                 tokens,
                 max_tokens=max_tokens,
@@ -232,7 +234,7 @@ class EmbeddedChatModel(BaseChatModel):
         """
         with self._lock:
             llm = self._load()
-            tokens = self.prompt_tokens(messages)
+            tokens, fixed = self._prompt(messages)
             self._check_fits(len(tokens), 1)
             first = [
                 llm.tokenize(label.encode(), add_bos=False, special=False)[0] for label in labels
@@ -241,7 +243,7 @@ class EmbeddedChatModel(BaseChatModel):
                 raise ValueError(f"labels {labels} share a first token")
             # Reuse the cached prefix (system prompt, worked examples, passage): only the
             # rest is evaluated, as llama-cpp's own generate() does.
-            keep, evaluated = self._reuse_prefix(tokens, self._fixed_length(messages))
+            keep, evaluated = self._reuse_prefix(tokens, fixed)
             keep = min(keep, len(tokens) - 1)  # evaluate at least one token for fresh logits
             llm.n_tokens = keep
             llm.eval(tokens[keep:])

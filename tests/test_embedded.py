@@ -32,9 +32,9 @@ def test_a_saved_prefix_gives_the_same_answer_without_reading_the_instructions_a
     model.label_probabilities([*other, AIMessage('{"checkable": "')], ["YES", "NO"])
     # ... yet the judge's instructions and examples are not read again: only the question.
     again, evaluated = model.label_probabilities(asked, LABELS)
-    fixed = model._fixed_length(asked)
+    tokens, fixed = model._prompt(asked)
     assert fixed > 200
-    assert evaluated == len(model.prompt_tokens(asked)) - fixed
+    assert evaluated == len(tokens) - fixed
     assert again == pytest.approx(fresh, abs=0.02)
 
 
@@ -43,7 +43,7 @@ def test_cache_prefix_reads_a_prompts_fixed_part_once(model):
         context="The mayor spoke.", sentence="She said no.", pronoun="She"
     )
     first = model.cache_prefix(messages)
-    assert 0 < first <= model._fixed_length(messages)  # never asked with it before
+    assert 0 < first <= model._prompt(messages)[1]  # never asked with it before
     assert model.cache_prefix(messages) == 0
     answer = model.invoke(messages, max_tokens=8)  # generation starts from the saved part
     assert answer.content
