@@ -20,7 +20,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from chains.models import Report
-from review.history import transaction
+from review.history import transaction, use_wal
 
 QUEUED, RUNNING, DONE, FAILED, STOPPED, CANCELLED = (
     "queued", "running", "done", "failed", "stopped", "cancelled",
@@ -90,7 +90,7 @@ class JobStore:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         try:
             if not self._ready:
-                conn.execute("PRAGMA journal_mode = WAL")
+                use_wal(conn)
                 for statement in SCHEMA:
                     conn.execute(statement)
                 self._ready = True

@@ -20,6 +20,7 @@ import logging
 import re
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,21 @@ log = logging.getLogger(__name__)
 
 UNREADABLE = "The stored report can no longer be read (an older format, or damaged)."
 TITLE_CHARS = 80
+
+
+def use_wal(conn: sqlite3.Connection, timeout: float = 30.0) -> None:
+    """Switch the file to WAL (persistent; not inside a transaction). Two connections
+    that switch a fresh file at once can deadlock on its lock, and SQLite then answers
+    "database is locked" at once instead of waiting, so wait and retry here."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
 
 
 @contextmanager
@@ -130,7 +146,7 @@ class History:
                     "FACTCHECK_HISTORY_PATH at another file."
                 )
             if version < SCHEMA_VERSION:
-                conn.execute("PRAGMA journal_mode = WAL")  # persistent; not inside a transaction
+                use_wal(conn)
                 conn.execute("BEGIN IMMEDIATE")
                 try:
                     # Re-read under the write lock: another process may have migrated meanwhile.

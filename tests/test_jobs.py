@@ -282,3 +282,20 @@ def test_finished_jobs_are_forgotten_after_a_week_and_active_ones_never(env):
     assert jobs.prune(7) == 1
     assert jobs.get("old-done") is None
     assert jobs.get("old-running").state == RUNNING and jobs.get("new-done").state == DONE
+
+
+def test_two_processes_opening_a_fresh_job_file_at_once_both_write(tmp_path):
+    # The app and the worker start together on a new file: both switch it to WAL and
+    # create the tables, which SQLite can refuse at once ("database is locked").
+    from concurrent.futures import ThreadPoolExecutor
+
+    def create(store: JobStore, job_id: str, barrier: threading.Barrier) -> None:
+        barrier.wait()
+        store.create(job_id, owner="s1", user=None, title="", url=None)
+
+    for attempt in range(20):
+        path = tmp_path / f"jobs-{attempt}.sqlite3"
+        barrier = threading.Barrier(2)
+        with ThreadPoolExecutor(2) as pool:
+            list(pool.map(create, [JobStore(path), JobStore(path)], ["j0", "j1"], [barrier] * 2))
+        assert {JobStore(path).get(j).state for j in ("j0", "j1")} == {QUEUED}
