@@ -163,7 +163,14 @@ def render_form(settings: Settings, server: Settings) -> None:
         )
         st.caption(key_status(settings))
         st.markdown("**Checking**")
-        st.slider("Archive passages per claim (top-k)", 1, 20, settings.top_k, key=FIELDS["top_k"])
+        st.slider(
+            "Archive chunks per claim (top-k)",
+            1,
+            20,
+            settings.top_k,
+            key=FIELDS["top_k"],
+            help="The chunks found of one article are read together, as one passage.",
+        )
         st.slider(
             "Minimum similarity score",
             0.0,
@@ -210,7 +217,7 @@ def render_current(settings: Settings) -> None:
         "\n".join(
             [
                 f"Model: {settings.provider}: {settings.model}" + (f" at {where}" if where else ""),
-                f"Archive passages per claim: {settings.top_k}",
+                f"Archive chunks per claim: {settings.top_k}",
                 f"Most claims per article: {settings.max_claims}",
                 f"Longest article: {settings.max_article_chars:,} characters",
             ]

@@ -19,15 +19,14 @@ from chains.dates import MONTHS, WEEKDAYS, DateMention, date_mentions, differing
 from chains.dates import states as date_states
 from chains.models import Mismatch
 from chains.opposites import one_at_a_time, opposites, stem
-from chains.quantities import NUMBER_WORDS, SCALE, Quantity, quantities
-from vectorstore.sentences import content_words, sentence_spans
+from chains.quantities import MEASURES, NUMBER_WORDS, SCALE, Quantity, quantities
+from vectorstore.sentences import STOPWORDS, content_words, sentence_spans, words
 
 _NAME = re.compile(r"\b[A-Z][a-z]+(?:\s+[A-Z][a-z]+)*")
 _ABBREVIATIONS = ("Dr.", "Mr.", "Mrs.", "Ms.", "St.", "Gov.", "Sen.", "Rep.")
 NEGATION = re.compile(
     r"\b(not|no|never|none|neither|nor|denied|rejected|failed|without)\b|n't\b", re.I
 )
-MEASURES = {"%", "$", "£", "€", "year", "month", "week", "day", "hour", "minute", "mile", "km"}
 NEGATION_SCOPE = 5  # words after a negation that it negates
 # Irregular past tenses of verbs news states facts with, and their verbs.
 _IRREGULAR = (
@@ -214,7 +213,45 @@ def name_mismatches(claim: str, passage: str) -> list[Mismatch]:
                 note="another name" if conflict else "not in the passage",
             )
         )
-    return out
+    substituted = substituted_names(claim, passage)
+    within = [m for m in out if not any(s.claim_value in m.claim_value for s in substituted)]
+    return within + substituted
+
+
+# A capitalised word (a name, "U.S.", "Russian") and the word it qualifies: "the Russian
+# embassy", "Russia's invasion".
+_QUALIFIED = re.compile(r"\b([A-Z][a-z]*(?:\.[A-Z])*\.?|[A-Z]{2,})(?:'s|\u2019s)?\s+([a-z]{3,})\b")
+
+
+def _plain_words(text: str) -> set[str]:
+    return {w.removesuffix("'s") for w in words(text)}
+
+
+def substituted_names(claim: str, passage: str) -> list[Mismatch]:
+    """Names the passage replaced: the claim's name is absent from the passage, where the
+    passage puts another name the claim lacks before the same word ("the Mexican embassy"
+    / "the Russian embassy", "the U.S.'s invasion" / "Russia's invasion")."""
+    passage_words, claim_words = _plain_words(passage), _plain_words(claim)
+    before: dict[str, set[str]] = {}
+    for name, word in _QUALIFIED.findall(passage):
+        if name not in _COMMON and not _plain_words(name) & claim_words:
+            before.setdefault(word, set()).add(name)
+    out: dict[str, Mismatch] = {}
+    for name, word in _QUALIFIED.findall(claim):
+        if (
+            name not in _COMMON
+            and word not in STOPWORDS
+            and word in before
+            and not _plain_words(name) & passage_words
+        ):
+            out[name] = Mismatch(
+                kind="name",
+                claim_value=name,
+                passage_values=sorted(before[word]),
+                conflict=True,
+                note="another name",
+            )
+    return list(out.values())
 
 
 def negations(text: str, other: str) -> list[re.Match]:

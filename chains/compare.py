@@ -27,9 +27,11 @@ from chains.checks import (
     antonym_mismatch,
     closest_sentence,
     compare_facts,
+    date_mismatches,
     describe,
     harmonised,
     named_difference,
+    number_mismatches,
 )
 from chains.crossencoder import CrossEncoder
 from chains.embedded import ContextTooLongError
@@ -150,7 +152,18 @@ def check_facts(
         if overlap >= RESTATEMENT and not mismatches:
             note = "the archive's sentence states the same facts"
             return FactCheck(sentence, overlap, mismatches, Stance.SUPPORTS, note)
-        return FactCheck(sentence, overlap, mismatches)
+        # A figure or date the sentence lacks is missing only if the passage lacks it too:
+        # a story states an event's facts over two sentences.
+        absent = {
+            (m.kind, m.claim_value)
+            for m in number_mismatches(claim, passage) + date_mismatches(claim, passage, **when)
+        }
+        kept = [
+            m
+            for m in mismatches
+            if m.conflict or m.kind not in {"number", "date"} or (m.kind, m.claim_value) in absent
+        ]
+        return FactCheck(sentence, overlap, kept)
     # Another statement: a value missing from the whole passage is missing, but a value
     # that differs elsewhere belongs to another event, and a "not" or a status word
     # elsewhere says nothing about the claim.

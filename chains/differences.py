@@ -17,7 +17,15 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from chains.checks import _names, counted_negations, dates_in, figures, opposites, states_figure
+from chains.checks import (
+    _names,
+    counted_negations,
+    dates_in,
+    figures,
+    opposites,
+    states_figure,
+    substituted_names,
+)
 from chains.dates import differing_level, rivals, states
 
 Kind = Literal["number", "date", "name", "negation", "status"]
@@ -66,6 +74,9 @@ def _name_spans(text: str, other: str) -> Iterator[Span]:
             continue
         words = r"\s+".join(re.escape(w) for w in name.split())
         for m in re.finditer(rf"\b{words}(?![a-z])", text):
+            yield _span(text, m.start(), m.end(), "name")
+    for swapped in substituted_names(text, other):  # "U.S." where the other says "Russia"
+        for m in re.finditer(rf"(?<![\w.]){re.escape(swapped.claim_value)}(?![a-z])", text):
             yield _span(text, m.start(), m.end(), "name")
 
 

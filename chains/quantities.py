@@ -28,6 +28,8 @@ _AFTER_WORDS = re.compile(
     r"(?:\s(?P<scale>thousand|million|billion|trillion)\b)?(?:[\s-](?P<unit>percent|per cent|[a-z]+))?",
     re.IGNORECASE,
 )
+# Units that make a figure a measure: two measures in different units differ.
+MEASURES = {"%", "$", "£", "€", "year", "month", "week", "day", "hour", "minute", "mile", "km"}
 _YEAR = re.compile(r"(?:19|20)\d\d")
 # Words after a figure that are not its unit ("$42 million for the bridge").
 SKIP_UNITS = {"and", "or", "to", "in", "on", "of", "the", "a", "an", "at", "by", "for", "from"}
@@ -119,7 +121,10 @@ def _word_figures(text: str, taken: list[Quantity]) -> list[Quantity]:
     if not tokens:
         return []
     out: list[Quantity] = []
-    for found in find_numbers(tokens, "en"):
+    # "one" and "two" are read only as a measure ("a one-year anniversary", "two weeks"):
+    # alone they are mostly not figures ("one of them", "the two men"). text2num's
+    # threshold would drop them all.
+    for found in find_numbers(tokens, "en", threshold=0):
         if found.is_ordinal:
             continue
         start = tokens[found.start].match.start()
@@ -132,6 +137,8 @@ def _word_figures(text: str, taken: list[Quantity]) -> list[Quantity]:
         value = float(found.value) * SCALE.get((after.group("scale") or "").lower(), 1)
         raw_unit = after.group("unit")
         unit = _unit(raw_unit, None)
+        if found.value < 3 and unit not in MEASURES:
+            continue
         if raw_unit and raw_unit.lower() not in SKIP_UNITS:
             end = after.end("unit")
         elif after.group("scale"):

@@ -168,6 +168,16 @@ def test_status_opposites(claim, passage, expected):
         # missing, but the passage names nobody else: not in the passage, no conflict
         ("The deal was negotiated by Dana Whitfield.",
          "The deal was negotiated over two months.", False, []),
+        # another name before the same word
+        ("Activists dumped paint in front of the London Mexican embassy.",
+         "Activists in London dumped paint in front of the Russian embassy.", True, ["Russian"]),
+        ("It was the anniversary of the U.S.'s invasion of Ukraine.",
+         "The protest marks the anniversary of Russia's invasion of Ukraine.", True, ["Russia"]),
+        # the same name, possessive or not; a name the passage does not put there
+        ("It was the anniversary of Russia's invasion.",
+         "The protest marks the anniversary of Russia's invasion.", False, []),
+        ("British activists poured paint on the road.",
+         "Activists in London dumped paint on the road.", False, []),
     ],
 )  # fmt: skip
 def test_a_different_name_is_a_conflict(claim, passage, conflict, others):

@@ -131,6 +131,14 @@ def test_every_occurrence_of_a_missing_name_is_marked() -> None:
     ]
 
 
+def test_a_name_put_in_the_place_of_another_is_marked_on_both_sides() -> None:
+    claim = "It was the anniversary of the U.S.'s invasion of Ukraine."
+    passage = "The protest marks the anniversary of Russia's invasion of Ukraine."
+    in_claim, in_passage = mark_differences(claim, passage)
+    assert marks(in_claim) == [("name", "U.S.")]
+    assert marks(in_passage) == [("name", "Russia")]
+
+
 def test_a_filler_word_after_a_number_is_not_part_of_it() -> None:
     spans, _ = mark_differences("They approved $58 million for the bridge.", "They approved it.")
     assert marks(spans) == [("number", "$58 million")]

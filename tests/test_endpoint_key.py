@@ -195,8 +195,8 @@ def test_pinned_model_settings_are_read_only_and_ignore_the_session(server_env, 
     for label in ("Model", "Endpoint base URL", "API key"):
         assert by_label(at.text_input, label).disabled
     assert by_label(at.selectbox, "Provider").disabled
-    assert not by_label(at.slider, "Archive passages per claim (top-k)").disabled
-    by_label(at.slider, "Archive passages per claim (top-k)").set_value(7)
+    assert not by_label(at.slider, "Archive chunks per claim (top-k)").disabled
+    by_label(at.slider, "Archive chunks per claim (top-k)").set_value(7)
     click(at, "Save settings")
     assert at.session_state["settings_overrides"] == {"top_k": 7}
     # Overrides that got into the session anyway are ignored by every page.

@@ -10,6 +10,7 @@ import pytest
 from chains.llm import make_chat_model
 from chains.models import Report, Verdict
 from chains.pipeline import check_article
+from chains.retrieve import join_by_article
 from settings import PROJECT_ROOT, Settings
 from vectorstore.ingest import ingest, load_file
 from vectorstore.store import open_store
@@ -72,8 +73,10 @@ def test_evidence_comes_from_the_archive(report, store):
     for e in evidence:
         assert e.article_id in archived
         assert e.title == archived[e.article_id]["title"]
-        stored = {p.id: p.text for p in store.get_article_passages(e.article_id)}
-        assert stored[e.passage_id] == e.text
+        # The article's chunks that were found, joined in its order (chains.retrieve).
+        found = [p for p in store.get_article_passages(e.article_id) if p.text in e.text]
+        joined = join_by_article(sorted(found, key=lambda p: p.start))
+        assert [(p.id, p.text) for p in joined] == [(e.passage_id, e.text)]
 
 
 def test_model_calls_and_tokens_are_counted(report):

@@ -227,7 +227,7 @@ def test_changed_settings_apply_to_every_page_of_the_session(app_env, monkeypatc
     by_label(at.selectbox, "Provider").set_value("openai")
     by_label(at.text_input, "Model").input("my-model")
     by_label(at.text_input, "Endpoint base URL").input("http://localhost:11434/v1")
-    by_label(at.slider, "Archive passages per claim (top-k)").set_value(7)
+    by_label(at.slider, "Archive chunks per claim (top-k)").set_value(7)
     click(at, "Save settings")
     assert_no_traceback(at)
     assert at.session_state["settings_overrides"] == {

@@ -24,6 +24,8 @@ def values(text: str) -> list[tuple[float, str]]:
         ("£2bn", "2 billion pounds"),
         ("a nine-day trial", "9 days"),
         ("a 12-day wait", "twelve days"),
+        ("the one-year anniversary", "1 year"),
+        ("two weeks", "2 weeks"),
     ],
 )
 def test_the_same_value_written_two_ways(a, b):
@@ -35,7 +37,10 @@ def test_offsets_cover_the_figure_and_its_unit():
     assert [text[q.start : q.end] for q in quantities(text)] == ["eight people", "$4.2 million"]
 
 
-@pytest.mark.parametrize("text", ["one of them", "the first time", "a second term", "In 2024"])
+@pytest.mark.parametrize(
+    "text",
+    ["one of them", "no one came", "the two men", "the first time", "a second term", "In 2024"],
+)
 def test_no_figure(text):
     assert quantities(text) == ()
 

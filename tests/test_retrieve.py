@@ -128,6 +128,50 @@ def test_bm25_finds_only_matching_chunks_and_empty_queries_find_nothing(store) -
 # ------------------------------------------------------------------------- retrieve()
 
 
+def test_the_chunks_found_of_one_article_are_read_as_one_passage(tmp_path, emb) -> None:
+    # A story stating a claim's two facts in two paragraphs (two chunks),
+    # with a paragraph between them on another subject.
+    paragraphs = [
+        "The council approved a $4.2 million budget for the new branch library on Tuesday.",
+        "Residents of the east side had asked for a library for more than a decade.",
+        "The school board met on Wednesday to discuss bus routes for the coming year.",
+        "Construction of the library will start in May and should take eighteen months.",
+    ]
+    story = article("Library", "\n\n".join(paragraphs))
+    store = open_store(Settings(store_dir=tmp_path / "s", chroma_host=None), embedding=emb)
+    chunks = chunk_article(story, 100)  # a chunk a paragraph
+    assert len(chunks) >= 3 and store.add_article(story, chunks)
+    for title, text in ARTICLES:
+        a = article(title, text)
+        store.add_article(a, chunk_article(a, 800))
+    query = claim(
+        "The $4.2 million library approved by the council will take eighteen months to build."
+    )
+    passages = retrieve(store, query, top_k=4, min_score=0.3)
+    ours = [p for p in passages if p.article_id == story.id]
+    assert len(ours) == 1 and len({p.article_id for p in passages}) == len(passages)
+    text = ours[0].text
+    assert "$4.2 million" in text and "eighteen months" in text
+    assert text.index("$4.2 million") < text.index("eighteen months")  # the article's order
+    if "school board" not in text:  # the paragraph between them was not found
+        assert "[\u2026]" in text
+
+
+def test_joined_chunks_stay_within_the_models_context() -> None:
+    from chains.retrieve import MAX_JOINED_CHARS, join_by_article
+    from vectorstore.models import Passage
+
+    chunks = [
+        Passage(id=f"a:{i * 801}", article_id="a", text="x" * 800, start=i * 801,
+                end=i * 801 + 800, score=0.5 + i / 100)
+        for i in range(6)
+    ]  # fmt: skip
+    joined = join_by_article(list(reversed(chunks)))
+    assert [len(p.text) <= MAX_JOINED_CHARS for p in joined] == [True, True]
+    assert joined[0].id == "a:0" and joined[0].end == chunks[3].end and joined[0].score == 0.53
+    assert "[\u2026]" not in joined[0].text  # consecutive chunks
+
+
 def test_retrieve_passes_the_method_and_falls_back_for_plain_stores() -> None:
     class Recording(FakeStore):
         def search_hybrid(self, query, k, where=None, *, method, weight):
