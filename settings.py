@@ -73,6 +73,9 @@ class Settings(BaseSettings):
     min_checkworthiness: float = Field(0.5, ge=0.0, le=1.0)
     # The shipped cross-encoder spares the model passages it reads as unrelated.
     crossencoder: bool = True
+    # The shipped stance classifier may confirm a "contradicts" of the model that the
+    # checks name no difference for (chains.compare.settle).
+    stance_classifier: bool = True
     cache_dir: Path = Field(default_factory=default_cache_dir)
 
     # Review history (SQLite); unset: see history_file()

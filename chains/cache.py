@@ -126,6 +126,7 @@ def cache_key(
         "max_claims": settings.max_claims,
         "min_checkworthiness": settings.min_checkworthiness,
         "crossencoder": settings.crossencoder,
+        "stance_classifier": settings.stance_classifier,
         "store": [str(settings.store_dir), settings.chroma_host, settings.collection],
         "archive": archive,
     }

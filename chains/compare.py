@@ -4,7 +4,8 @@ The stance comes from the model (label probabilities where the model gives them,
 schema-constrained JSON otherwise) and is then checked deterministically: a
 "supports" whose numbers or dates are not in the passage is vetoed, and a passage on
 the same subject that states a different figure, date or status is a contradiction.
-A "contradicts" stands only when the checks can name what differs: a contradiction
+A "contradicts" stands only when the checks can name what differs, or when the calibrated
+stance classifier (``chains.stance_classifier``) is confident of it: a contradiction
 sends a reporter to correct a true sentence, so it must say why. A reason is built from
 the checks (what differs, or the passage's sentence that states the claim), not generated;
 a model's own reason (JSON endpoints) is kept as its explanation, never as evidence.
@@ -16,7 +17,7 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from langchain_core.language_models.chat_models import BaseChatModel
 from langchain_core.messages import AIMessage
@@ -37,6 +38,7 @@ from chains.crossencoder import CrossEncoder
 from chains.embedded import ContextTooLongError
 from chains.llm import ModelOutputError, UsageCounter, structured
 from chains.models import Claim, Evidence, Mismatch, Stance
+from chains.stance_classifier import StanceClassifier
 from prompts.loader import Prompt, load_prompt
 from vectorstore.models import Passage
 
@@ -79,6 +81,16 @@ class Judgement(BaseModel):
     reason: str = ""
 
 
+class Judged(NamedTuple):
+    """The model's stance on a pair, its (reweighted) probability when known, its reason,
+    and its raw label probabilities (what the stance classifier reads)."""
+
+    stance: Stance
+    probability: float | None
+    reason: str
+    probabilities: dict[str, float] | None = None
+
+
 def judge(
     model: BaseChatModel,
     claim: str,
@@ -87,23 +99,23 @@ def judge(
     prompt: Prompt,
     usage: UsageCounter | None = None,
     config: RunnableConfig | None = None,
-) -> tuple[Stance, float | None, str]:
+) -> Judged:
     """The model's stance on one claim-passage pair, its probability when known, and its
     reason (from schema-constrained JSON only: label probabilities come without one)."""
     messages = prompt.render(claim=claim, passage=passage)
     scorer = getattr(model, "label_probabilities", None)
     if scorer is None:
         answer = structured(model, Judgement).invoke(messages, config=config)
-        return Stance(answer.label), None, answer.reason.strip()[:600]
+        return Judged(Stance(answer.label), None, answer.reason.strip()[:600])
     prefix = '{"label": "'
     probs, evaluated = scorer([*messages, AIMessage(content=prefix)], LABELS)
     if usage is not None:
         usage.add(calls=1, tokens_in=evaluated)
-    probs = calibrated(probs)
-    label = max(probs, key=probs.__getitem__)
+    weighted = calibrated(probs)
+    label = max(weighted, key=weighted.__getitem__)
     # No reason is generated: it would cost more tokens than the label, and what a
     # reporter needs (the passage's own sentence, or what differs) comes from the checks.
-    return Stance(label), probs[label], ""
+    return Judged(Stance(label), weighted[label], "", dict(probs))
 
 
 @dataclass
@@ -197,9 +209,7 @@ def checked_stance(
     """The model's stance, overruled where the checks contradict it; says why.
 
     A "contradicts" needs a difference the checks can name: the model alone never
-    contradicts. (A calibrated classifier's gate was measured and not kept: on the
-    newsroom cases it let through a contradiction where nothing differs;
-    docs/EVALUATION.md, `eval.verdict_cv` measures it.)
+    contradicts (``settle`` lets the stance classifier confirm one the checks overruled).
     """
     # Names are not vetoed: capitalised words in a paraphrase ("Australian", a title)
     # are often not in the passage as such (SummEdits: the name veto cost 0.06).
@@ -252,11 +262,36 @@ def screen(
 
 
 def settle(
-    passage: Passage, facts: FactCheck, stance: Stance, probability: float | None, reason: str
+    claim: str,
+    passage: Passage,
+    facts: FactCheck,
+    judged: Judged,
+    classifier: StanceClassifier | None = None,
 ) -> Evidence:
-    """The model's stance on a pair as evidence, overruled where the checks say so."""
+    """The model's stance on a pair as evidence, overruled where the checks say so, unless
+    the `classifier` is confident of a "contradicts" that no difference explains. Not where
+    a passage sentence makes the claim's statement: the checks compared that sentence and
+    found nothing differing (the newsroom cases: the small model says "contradicts" to
+    the same statement, and the classifier followed it)."""
+    stance, probability, reason = judged.stance, judged.probability, judged.reason
     final, override = checked_stance(stance, facts, probability)
-    if override:
+    confirmed = (
+        classifier.confirms_contradiction(
+            claim, passage.text, judged.probabilities, passage.score or 0.0
+        )
+        if override
+        and stance is Stance.CONTRADICTS
+        and classifier is not None
+        and facts.overlap < SAME_STATEMENT  # the checks read that statement: nothing differs
+        else None
+    )
+    if confirmed is not None:
+        reason = (
+            "Classifier: the checks name no differing fact, but the calibrated stance "
+            f"classifier reads a contradiction ({confirmed:.0%})."
+        )
+        probability = confirmed
+    elif override:
         reason = f"Checks: {override}."
         stance, probability = final, None  # the model's probability was for another label
     elif stance is Stance.CONTRADICTS:
@@ -290,6 +325,7 @@ def judge_claims(
     config: RunnableConfig | None = None,
     claim_date: dt.date | None = None,
     crossencoder: CrossEncoder | None = None,
+    classifier: StanceClassifier | None = None,
     should_stop: Callable[[], bool] | None = None,
 ) -> Iterator[tuple[int, list[Evidence] | Exception]]:
     """A stance per passage of every claim (`passages[i]` are claim i's), yielded claim by
@@ -300,7 +336,8 @@ def judge_claims(
     passage before the claim, so for every further claim that retrieved the same passage
     only the claim is new to llama.cpp's cached prefix, and each passage is read once a
     check. `claim_date` is the date the claims' article was written (or the day of the
-    check); each passage's own date is its publication date. `should_stop` is asked
+    check); each passage's own date is its publication date. `classifier` may confirm a
+    "contradicts" of the model that the checks overruled (see `settle`). `should_stop` is asked
     before each model call: when it says so, the claims yielded so far are all there is.
     """
     prompt = prompt or load_prompt("judge_stance")
@@ -339,10 +376,10 @@ def judge_claims(
                             claim_date=claim_date,
                             passage_date=passages[i][j].published,
                         )
-                    stance, probability, reason = judge(
-                        model, asked, text, prompt=prompt, usage=usage, config=config
+                    judged = judge(model, asked, text, prompt=prompt, usage=usage, config=config)
+                    evidence[i][j] = settle(
+                        claims[i].text, passages[i][j], facts, judged, classifier
                     )
-                    evidence[i][j] = settle(passages[i][j], facts, stance, probability, reason)
                 except (ModelOutputError, ContextTooLongError) as exc:
                     failed[i] = exc
             waiting[i] -= 1

@@ -22,6 +22,7 @@ from chains.extract import extract_claims
 from chains.llm import ModelOutputError, UsageCounter, model_label
 from chains.models import ArticleInfo, Claim, ClaimCheck, Report, StageStats, Verdict
 from chains.retrieve import retrieve_with
+from chains.stance_classifier import StanceClassifier, default_classifier
 from chains.verdict import check_claim
 from prompts.loader import Prompt, load_prompt
 from settings import Settings
@@ -107,9 +108,11 @@ def check_article(
     should_stop: Callable[[], bool] | None = None,
     cache: ReportCache | None = None,
     crossencoder: CrossEncoder | None = None,
+    classifier: StanceClassifier | None = None,
 ) -> Report:
     """Check every claim of `article` against the archive in `store`. The shipped
-    cross-encoder is used unless `crossencoder` gives another or settings turn it off."""
+    cross-encoder and stance classifier are used unless `crossencoder` or `classifier`
+    give others or settings turn them off."""
     validate_article(article, settings)
     prompts = prompts or Prompts()
     notify = progress or (lambda _p: None)
@@ -119,6 +122,10 @@ def check_article(
         crossencoder = None
     elif crossencoder is None:
         crossencoder = shipped_crossencoder()
+    if not settings.stance_classifier:
+        classifier = None
+    elif classifier is None:
+        classifier = default_classifier()
     fingerprint = archive_fingerprint(store) if cache else ""
     key = cache_key(article, label, prompts, settings, fingerprint, claim_date) if cache else ""
     if cache and (hit := cache.get(key)):
@@ -178,6 +185,7 @@ def check_article(
         config={"callbacks": [usage]},
         claim_date=claim_date,
         crossencoder=crossencoder,
+        classifier=classifier,
         should_stop=should_stop,
     )
     for i, evidence in judged:

@@ -3,9 +3,9 @@
 Two logistic regressions (fitted by ``python -m eval.fit_stance``, shipped as
 ``chains/stance_classifier.json`` with the fitting command and the sha256 of its data)
 turn what the product already has for a pair into P(supports) and P(contradicts).
-``eval.verdict_cv`` measures P(contradicts) as a gate (``contradiction_threshold``) on a
-"contradicts" of the model that the checks cannot explain; the product does not use it
-(on the newsroom cases it let a contradiction through where nothing differs). It reads:
+``chains.compare`` uses P(contradicts) as a gate (``contradiction_threshold``): a
+"contradicts" of the model that the checks cannot explain stands when the classifier is
+at least that sure (``eval.verdict_cv`` measures it as the ``hybrid``). It reads:
 
 * the judge model's raw label probabilities (before ``chains.compare``'s reweighting),
 * the deterministic checks (``chains.checks``): the share of the claim's words in the
@@ -68,8 +68,15 @@ def pair_features(
     sentence, overlap = closest_sentence(claim, passage)
     words = content_words(claim)
     in_passage = len(words & content_words(passage)) / max(1, len(words))
-    near = compare_facts(claim, sentence) + antonym_mismatch(claim, sentence)
     whole = compare_facts(claim, passage)
+    # A value of the claim that the passage states elsewhere is no conflict (another
+    # sentence's date belongs to another event), as chains.compare.check_facts reads it.
+    absent = {(m.kind, m.claim_value) for m in whole}
+    near = [
+        m
+        for m in compare_facts(claim, sentence) + antonym_mismatch(claim, sentence)
+        if m.kind not in {"number", "date"} or (m.kind, m.claim_value) in absent
+    ]
 
     def count(found: Sequence[Any], kind: str, *, conflict: bool | None = None) -> float:
         return float(
@@ -164,6 +171,20 @@ class StanceClassifier:
         cosine: float,
     ) -> StanceScores:
         return self.scores(pair_features(claim, passage, probabilities, cosine))
+
+    def confirms_contradiction(
+        self,
+        claim: str,
+        passage: str,
+        probabilities: Mapping[str, float] | None,
+        cosine: float,
+    ) -> float | None:
+        """P(contradicts) of a pair whose model said "contradicts", when it reaches the
+        gate; None below it, without the model's probabilities, or without a gate."""
+        if not probabilities or self.contradiction_threshold is None:
+            return None
+        p = self.score_pair(claim, passage, probabilities, cosine).contradicts
+        return p if p >= self.contradiction_threshold else None
 
     def stance(
         self,

@@ -30,14 +30,14 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from eval.datasets import read_climate_fever_pairs, sample_stratified
+from eval.climate_fever_split import reported_claim_ids
+from eval.datasets import read_climate_fever_pairs
 from vectorstore.chunking import chunk_article
 from vectorstore.models import Article
 from vectorstore.sentences import sentence_spans
 
 SUPPORTS, CONTRADICTS, NEUTRAL = "SUPPORTS", "CONTRADICTS", "NEUTRAL"
 CF_LABELS = {"SUPPORTED": SUPPORTS, "CONTRADICTED": CONTRADICTS, "NOT_ENOUGH_INFO": NEUTRAL}
-REPORTED_CF_SAMPLE = 300  # `cli.py eval verdicts --view pairs --limit 300`: kept out
 CHUNK_CHARS = 800  # the product's default passage size
 
 # Wider than chains.opposites on purpose: the checks know those already.
@@ -214,8 +214,7 @@ def synthetic_pairs(folder: Path, seed: int = 13, per_article: int = 4) -> list[
 def climate_fever_pairs(path: Path) -> list[dict[str, str]]:
     """Climate-FEVER evidence pairs of the claims outside the reported sample."""
     items = read_climate_fever_pairs(path)
-    reported = sample_stratified(items, REPORTED_CF_SAMPLE, key=lambda i: i.label)
-    held_out = {i.meta["claim_id"] for i in reported}
+    held_out = reported_claim_ids(items)
     return [
         {
             "claim": i.claim,

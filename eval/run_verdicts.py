@@ -45,7 +45,7 @@ from chains.models import Claim, Stance
 from chains.pipeline import Prompts
 from chains.retrieve import retrieve_with
 from chains.stance_classifier import DEFAULT_PATH as CLASSIFIER
-from chains.stance_classifier import pair_features
+from chains.stance_classifier import StanceClassifier, default_classifier, pair_features
 from chains.verdict import aggregate
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
 from eval.harness import (
@@ -107,6 +107,7 @@ def judge_item(
     prompts: Prompts,
     pairs: bool = False,
     crossencoder: CrossEncoder | None = None,
+    classifier: StanceClassifier | None = None,
 ) -> dict[str, Any]:
     """Judge one item the product's way; the record that the cache keeps."""
     recorder = ProbabilityRecorder(model)
@@ -118,6 +119,7 @@ def judge_item(
         passages,
         prompt=prompts.judge,
         crossencoder=crossencoder,
+        classifier=classifier,
     )
     verdict, confidence, _ = aggregate(evidence)
     if pairs:
@@ -149,6 +151,9 @@ def judge_item(
             "probabilities": probs if any(probs) else None,
             "support_score": support,
             "checks_overrides": sum(e.reason.startswith("Checks:") for e in evidence),
+            # Which passages the product put to the model (not settled by the checks or
+            # spared by the cross-encoder): the classifier's gate can only act on those.
+            "asked_model": [pr is not None for pr in asked],
             # What eval.verdict_cv and eval.fit_stance refit on, without the model or store.
             "features": [
                 pair_features(item.claim, p.text, pr, p.score)
@@ -201,8 +206,10 @@ def run_verdicts(
         "model": label,
         "judge_prompt": prompts.judge.version,
         "code": code_version(*DECIDING_MODULES),
-        # Fitted data, not code: a refit must rescore too (once chains.compare reads it).
-        "stance_classifier": path_hash(CLASSIFIER) if CLASSIFIER.is_file() else None,
+        # Fitted data, not code: a refit must rescore too.
+        "stance_classifier": path_hash(CLASSIFIER)
+        if settings.stance_classifier and CLASSIFIER.is_file()
+        else None,
         "chunk_chars": settings.chunk_chars,
     }
     crossencoder = shipped_crossencoder() if settings.crossencoder else None
@@ -270,6 +277,7 @@ def run_verdicts(
                     prompts=prompts,
                     pairs=options.view == "pairs",
                     crossencoder=crossencoder,
+                    classifier=default_classifier() if settings.stance_classifier else None,
                 )
             except LookupError:
                 if not options.partial:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from chains.compare import SAME_STATEMENT
 from chains.stance_classifier import FEATURES, StanceClassifier
 from eval import metrics
 from eval.datasets import NOT_SUPPORTED, VerdictItem
@@ -133,6 +134,23 @@ def _support_score(scored: Sequence[Sequence[Any]]) -> float | None:
     return max(e[0] for e in scored) - max(e[1] for e in scored) if scored else None
 
 
+def model_view(record: Mapping[str, Any], weight: float) -> list[tuple[str, str]]:
+    """Per passage: the shipped rule's stance and the model's own label, NEUTRAL where the
+    product did not ask the model (the checks settled it, or the cross-encoder spared it)
+    or where a passage sentence makes the claim's statement (no gate there)."""
+    n = len(record["stances"])
+    probs = record.get("probabilities") or [None] * n
+    asked = record.get("asked_model") or [True] * n
+    gated = [  # where chains.compare.settle lets the classifier confirm a "contradicts"
+        a and f["overlap_sentence"] < SAME_STATEMENT
+        for a, f in zip(
+            asked, record.get("features") or [{"overlap_sentence": 0.0}] * n, strict=True
+        )
+    ]
+    labels = [model_label(p, weight) if g else "NEUTRAL" for p, g in zip(probs, gated, strict=True)]
+    return list(zip(record["stances"], labels, strict=True))
+
+
 def classifier_cv(
     items: Sequence[VerdictItem],
     records: Sequence[Mapping[str, Any]],
@@ -230,22 +248,7 @@ def cross_validate(
     }
     result["product_rule"] = product
     result["classifier"] = classifier_cv(items, records, folds, pairs=pairs, extra=extra)
-    base = [
-        [
-            list(
-                zip(
-                    rec["stances"],
-                    [
-                        model_label(p, w)
-                        for p in rec.get("probabilities") or [None] * len(rec["stances"])
-                    ],
-                    strict=True,
-                )
-            )
-            for rec in by_weight[w]
-        ]
-        for w in weights
-    ]
+    base = [[model_view(rec, w) for rec in by_weight[w]] for w in weights]
     # The gate on the model's "contradicts" (contradiction_threshold), measured ...
     result["hybrid"] = classifier_cv(
         items, records, folds, pairs=pairs, extra=extra, base=base, veto=False

@@ -56,8 +56,9 @@ def evidence(stance: Stance, confidence: float | None = 0.9, score: float = 0.8,
 def test_judge_with_label_probabilities_generates_no_reason():
     # Reading the label costs one prompt; a reason would cost more tokens than the label.
     model = LabelModel(probabilities=[{"SUPPORTS": 0.1, "CONTRADICTS": 0.7, "NEUTRAL": 0.2}])
-    stance, p, reason = judge(model, "claim", "passage", prompt=load_prompt("judge_stance"))
+    stance, p, reason, raw = judge(model, "claim", "passage", prompt=load_prompt("judge_stance"))
     assert (stance, reason) == (Stance.CONTRADICTS, "")
+    assert raw == {"SUPPORTS": 0.1, "CONTRADICTS": 0.7, "NEUTRAL": 0.2}  # for the classifier
     assert p == pytest.approx(
         calibrated({"SUPPORTS": 0.1, "CONTRADICTS": 0.7, "NEUTRAL": 0.2})["CONTRADICTS"]
     )
@@ -76,7 +77,7 @@ def test_a_supporting_passage_is_explained_by_its_own_sentence():
 
 def test_neutral_needs_no_reason_generation():
     model = LabelModel(probabilities=[{"SUPPORTS": 0.05, "CONTRADICTS": 0.1, "NEUTRAL": 0.85}])
-    stance, _, reason = judge(model, "c", "p", prompt=load_prompt("judge_stance"))
+    stance, _, reason, _ = judge(model, "c", "p", prompt=load_prompt("judge_stance"))
     assert (stance, reason) == (Stance.NEUTRAL, "")
     assert len(model.calls) == 1
 
@@ -97,6 +98,7 @@ def test_judge_with_structured_output_for_other_models():
         Stance.SUPPORTS,
         None,
         "Same figure.",
+        None,
     )
 
 

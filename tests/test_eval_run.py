@@ -438,3 +438,14 @@ def test_earlier_records_ignore_each_differing_key(tmp_path: Path) -> None:
     assert found == {"x": {"p": 1}}
     assert harness.earlier_records(tmp_path, "verdicts", newer) == {}  # a refit is not code
     assert harness.earlier_records(tmp_path, "verdicts", {"data": "e", "code": "b"}) == {}
+
+
+def test_a_replay_knows_the_claim_as_the_product_words_it_for_a_passage():
+    from eval.verdict_replay import same_claim
+
+    question = "PASSAGE: 97% of the scientists agreed.\nCLAIM: Over 97% of scientists agree."
+    assert same_claim("Over 97 percent of scientists agree.", question)  # values rewritten
+    assert same_claim("Over 97% of scientists agree.", question)
+    assert not same_claim("Most scientists agree.", question)  # "over" is a word of its own
+    restated = "PASSAGE: p\nCLAIM: Nearly all scientists agree, a survey found."
+    assert not same_claim("Over 97 percent of scientists agree.", restated)

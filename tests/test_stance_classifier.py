@@ -121,3 +121,54 @@ def test_the_shipped_file_is_reproducible_and_separates_agreement_from_conflict(
     assert agree.supports > differ.supports and differ.contradicts > agree.contradicts
     assert 0 < clf.thresholds["supports"] <= 1.01 and 0 < clf.thresholds["contradicts"] <= 1.01
     assert clf.contradiction_threshold is not None and 0.5 <= clf.contradiction_threshold <= 1.01
+
+
+def test_the_gate_confirms_only_a_sure_contradiction() -> None:
+    fitted = _fitted({}, {"logit_supports_contradicts": -0.6}) | {"contradiction_threshold": 0.8}
+    clf = StanceClassifier(fitted)
+    claim = "Councillors rejected the library plan."
+    sure = {"SUPPORTS": 0.01, "CONTRADICTS": 0.95, "NEUTRAL": 0.04}
+    p = clf.confirms_contradiction(claim, PASSAGE, sure, 0.6)
+    assert p is not None and p >= 0.8
+    assert clf.confirms_contradiction(claim, PASSAGE, SURE, 0.6) is None  # leans to supports
+    assert clf.confirms_contradiction(claim, PASSAGE, None, 0.6) is None  # no probabilities
+    ungated = StanceClassifier(_fitted({}, {"logit_supports_contradicts": -0.6}))
+    assert ungated.confirms_contradiction(claim, PASSAGE, sure, 0.6) is None
+
+
+def test_a_contradiction_the_checks_cannot_name_stands_only_through_the_gate() -> None:
+    from chains.compare import judge_passages
+    from chains.models import Claim, Stance
+    from tests.fakes import LabelModel
+    from vectorstore.models import Passage
+
+    text = "The council met on Tuesday. Councillors backed the library plan by a wide margin."
+    related = "Councillors opposed the new library plan in a close vote."  # 3 of 7 words
+    claim = Claim(id="c1", text=related, quote="q", start=0, end=1)
+    found = Passage(
+        id="a:0",
+        article_id="a",
+        title="t",
+        source="s",
+        text=text,
+        start=0,
+        end=len(text),
+        score=0.6,
+    )
+    contradicts = {"SUPPORTS": 0.01, "CONTRADICTS": 0.95, "NEUTRAL": 0.04}
+    gate = _fitted({}, {"logit_supports_contradicts": -0.6}) | {"contradiction_threshold": 0.8}
+
+    def judged(classifier: StanceClassifier | None, claim: Claim = claim):
+        model = LabelModel(probabilities=[dict(contradicts)])
+        return judge_passages(model, claim, [found], classifier=classifier)[0]
+
+    plain = judged(None)  # nothing named differs: the model alone never contradicts
+    assert plain.stance is Stance.NEUTRAL and plain.reason.startswith("Checks:")
+    gated = judged(StanceClassifier(gate))
+    assert gated.stance is Stance.CONTRADICTS and gated.reason.startswith("Classifier:")
+    assert gated.stance_confidence is not None and gated.stance_confidence >= 0.8
+    unsure = judged(StanceClassifier(gate | {"contradiction_threshold": 0.9}))
+    assert unsure.stance is Stance.NEUTRAL
+    # The same statement: the checks compared it and nothing differs, so no gate.
+    same = claim.model_copy(update={"text": "Councillors strongly backed the library plan."})
+    assert judged(StanceClassifier(gate), same).stance is Stance.NEUTRAL
