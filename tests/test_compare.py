@@ -429,6 +429,7 @@ def test_a_mixed_verdict_names_the_difference():
 def test_a_contradiction_without_a_named_difference_says_so():
     verdict, _, reason = aggregate([evidence(Stance.CONTRADICTS, 0.95)])
     assert verdict is Verdict.CONTRADICTED and "No differing fact was named" in reason
+    assert "stance classifier reads a contradiction (95%)" in reason
 
 
 def test_the_model_reads_each_passage_once_for_every_claim_that_retrieved_it():
