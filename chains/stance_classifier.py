@@ -70,7 +70,7 @@ def pair_features(
     in_passage = len(words & content_words(passage)) / max(1, len(words))
     whole = compare_facts(claim, passage)
     # A value of the claim that the passage states elsewhere is no conflict (another
-    # sentence's date belongs to another event), as chains.compare.check_facts reads it.
+    # sentence's date belongs to another event), as chains.factcheck.check_facts reads it.
     absent = {(m.kind, m.claim_value) for m in whole}
     near = [
         m

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from chains.checks import closest_sentence, describe, named_difference
-from chains.compare import RELATED, RESTATEMENT, SAME_STATEMENT
+from chains.factcheck import RELATED, RESTATEMENT, SAME_STATEMENT
 from chains.models import Claim, ClaimCheck, Evidence, Stance, Verdict
 
 

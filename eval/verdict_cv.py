@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from chains.compare import SAME_STATEMENT
+from chains.factcheck import SAME_STATEMENT
 from chains.stance_classifier import FEATURES, StanceClassifier
 from eval import metrics
 from eval.datasets import NOT_SUPPORTED, VerdictItem

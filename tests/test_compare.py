@@ -4,15 +4,8 @@ import json
 import pytest
 
 from chains.checks import named_difference
-from chains.compare import (
-    FactCheck,
-    calibrated,
-    check_facts,
-    checked_stance,
-    judge,
-    judge_claims,
-    judge_passages,
-)
+from chains.compare import calibrated, judge, judge_claims, judge_passages
+from chains.factcheck import FactCheck, check_facts, checked_stance
 from chains.llm import ModelOutputError
 from chains.models import Claim, Evidence, Mismatch, Stance, Verdict
 from chains.verdict import aggregate

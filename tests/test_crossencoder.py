@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from chains.compare import SKIP_MODEL, check_facts, judge_passages
+from chains.compare import SKIP_MODEL, judge_passages
 from chains.crossencoder import CrossEncoder, CrossScore, windows
+from chains.factcheck import check_facts
 from chains.models import Claim, Stance
 from prompts.loader import load_prompt
 from tests.fakes import LabelModel

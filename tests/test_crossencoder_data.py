@@ -51,3 +51,36 @@ def test_synthetic_pairs_are_labelled_grounded_and_deterministic(tmp_path: Path)
             assert p["claim"] in p["passage"]
         if p["label"] == CONTRADICTS:  # an edited claim is not
             assert p["claim"] not in p["passage"]
+
+
+def test_the_other_climate_fever_claims_leave_out_every_reported_claim(tmp_path: Path) -> None:
+    import json
+
+    from eval.climate_fever_split import reported_claim_ids, write_other_claims
+    from eval.datasets import read_climate_fever_pairs
+
+    labels = ["SUPPORTS", "REFUTES", "NOT_ENOUGH_INFO"]
+    rows = [
+        {
+            "claim_id": str(c),
+            "claim": f"Claim {c}.",
+            "claim_label": "SUPPORTS",
+            "evidences": [
+                {
+                    "evidence_id": f"e{c}:{k}",
+                    "evidence": f"Evidence {c}/{k}.",
+                    "evidence_label": labels[(c + k) % 3],
+                }
+                for k in range(5)
+            ],
+        }
+        for c in range(200)  # 1,000 pairs: the reported 300 touch some claims, not all
+    ]
+    source = tmp_path / "climate-fever.jsonl"
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "other.jsonl"
+    kept = write_other_claims(source, out)
+    reported = reported_claim_ids(read_climate_fever_pairs(source))
+    others = {json.loads(line)["claim_id"] for line in out.read_text().splitlines()}
+    assert kept == len(others) > 0
+    assert not others & reported and others | reported == {r["claim_id"] for r in rows}
