@@ -1,21 +1,20 @@
 """Fit the stance classifier (``chains/stance_classifier.json``) on development data.
 
-    python -m eval.fit_stance --data ../shared/eval/verdicts/summedits-news-dev.json \\
-        [--data ../shared/eval/verdicts/climate-fever.jsonl:pairs:300] [--out PATH]
+    python -m eval.fit_stance --data /tmp/cf-dev.jsonl:pairs:900 [--data MORE] [--out PATH]
 
 Each ``--data`` is ``PATH[:VIEW[:LIMIT]]``, read in the given mode (whole documents)
 from the verdict runner's recorded label probabilities with ``replay_only``: the model
 is never asked (run ``cli.py eval verdicts`` on the same data first). The pairs of all
 files are pooled to fit; each file is also cross-validated (``eval.verdict_cv``: whole
 documents held out, the other files' pairs always in training). On the first file's
-out-of-fold scores, which should be the newsroom-like one (SummEdits), it chooses the
-``contradiction_threshold`` of the ``hybrid`` (the shipped rule, its overruled
-"contradicts" standing when P(contradicts) reaches it) and the ``thresholds`` of the
-classifier deciding alone. ``--contradiction-threshold`` ships another gate (0.9 is
-shipped: chosen on SummEdits end to end, where 0.75 let 4 of 51 consistent summaries be
-contradicted, 0.9 none: ``python -m eval.verdict_cv ... --mode end-to-end
---contradiction-threshold T``). The file records the command, the sha256 of the data
-and the cross-validated figures. Needs scikit-learn; the product only reads the JSON.
+out-of-fold scores it chooses the ``contradiction_threshold`` of the ``hybrid`` (the
+shipped rule, its overruled "contradicts" standing when P(contradicts) reaches it, as
+``chains.compare.settle`` applies it) and the ``thresholds`` of the classifier deciding
+alone. The shipped file is fitted on Climate-FEVER pairs of the claims that the reported
+sample does not touch (``python -m eval.climate_fever_split``; docs/EVALUATION.md), so no
+reported figure informed it. ``--contradiction-threshold`` ships another gate (say where it
+was chosen). The file records the command, the sha256 of the data and the
+cross-validated figures. Needs scikit-learn; the product only reads the JSON.
 """
 
 from __future__ import annotations
