@@ -22,7 +22,7 @@ from chains.extract import extract_claims
 from chains.llm import ModelOutputError, UsageCounter, model_label
 from chains.models import ArticleInfo, Claim, ClaimCheck, Report, StageStats, Verdict
 from chains.retrieve import retrieve_with
-from chains.stance_classifier import StanceClassifier, default_classifier
+from chains.stance_classifier import StanceClassifier, classifier_for
 from chains.verdict import check_claim
 from prompts.loader import Prompt, load_prompt
 from settings import Settings
@@ -111,8 +111,8 @@ def check_article(
     classifier: StanceClassifier | None = None,
 ) -> Report:
     """Check every claim of `article` against the archive in `store`. The shipped
-    cross-encoder and stance classifier are used unless `crossencoder` or `classifier`
-    give others or settings turn them off."""
+    cross-encoder and stance classifier (when fitted on this model) are used unless
+    `crossencoder` or `classifier` give others or settings turn them off."""
     validate_article(article, settings)
     prompts = prompts or Prompts()
     notify = progress or (lambda _p: None)
@@ -125,7 +125,7 @@ def check_article(
     if not settings.stance_classifier:
         classifier = None
     elif classifier is None:
-        classifier = default_classifier()
+        classifier = classifier_for(label)
     fingerprint = archive_fingerprint(store) if cache else ""
     key = cache_key(article, label, prompts, settings, fingerprint, claim_date) if cache else ""
     if cache and (hit := cache.get(key)):

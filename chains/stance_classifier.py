@@ -147,6 +147,14 @@ class StanceClassifier:
         self.thresholds: dict[str, float] = dict(fitted.get("thresholds", {}))
         self.contradiction_threshold: float | None = fitted.get("contradiction_threshold")
         self.meta = {k: v for k, v in fitted.items() if k in {"command", "fitted_on", "cv"}}
+        # The judge model whose label probabilities it was fitted on: another model's
+        # probabilities are spread otherwise, and the gate's threshold means nothing there.
+        self.model: str | None = fitted.get("model")
+
+    def fits(self, model: str) -> bool:
+        """Whether this classifier was fitted on the judge model named `model`
+        (``chains.llm.model_label``); a file that names none fits any."""
+        return self.model is None or self.model == model
 
     @classmethod
     def load(cls, path: str | Path = DEFAULT_PATH) -> StanceClassifier:
@@ -208,3 +216,9 @@ def default_classifier() -> StanceClassifier | None:
     """The shipped classifier, or None when its file is absent (the product then does
     without it)."""
     return StanceClassifier.load() if DEFAULT_PATH.is_file() else None
+
+
+def classifier_for(model: str, enabled: bool = True) -> StanceClassifier | None:
+    """The shipped classifier when it is enabled and was fitted on this judge model."""
+    found = default_classifier() if enabled else None
+    return found if found is not None and found.fits(model) else None

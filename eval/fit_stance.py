@@ -135,6 +135,14 @@ def sha256_of(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def loaded_model_label() -> str:
+    """The configured judge model's name, as the recorded runs and the product name it."""
+    from chains.llm import make_chat_model, model_label
+    from settings import Settings
+
+    return model_label(make_chat_model(Settings()))
+
+
 def _records(spec: str) -> tuple[Path, str, int | None, list[Any], list[dict[str, Any]]]:
     from chains.llm import make_chat_model
     from eval.run_verdicts import VerdictOptions, verdict_records
@@ -219,6 +227,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     fitted["contradiction_threshold"] = args.contradiction_threshold or gate["contradicts"]
     fitted["contradiction_threshold_first_file"] = gate["contradicts"]
     fitted["thresholds"] = alone  # the classifier deciding every stance by itself
+    fitted["model"] = loaded_model_label()  # the judge whose probabilities it reads
     fitted["command"] = "python -m eval.fit_stance " + " ".join(
         [f"--data {d}" for d in args.data]
         + (

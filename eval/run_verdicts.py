@@ -45,7 +45,7 @@ from chains.models import Claim, Stance
 from chains.pipeline import Prompts
 from chains.retrieve import retrieve_with
 from chains.stance_classifier import DEFAULT_PATH as CLASSIFIER
-from chains.stance_classifier import StanceClassifier, default_classifier, pair_features
+from chains.stance_classifier import StanceClassifier, classifier_for, pair_features
 from chains.verdict import aggregate
 from eval.datasets import VerdictItem, read_verdicts, sample_stratified
 from eval.harness import (
@@ -208,7 +208,7 @@ def run_verdicts(
         "code": code_version(*DECIDING_MODULES),
         # Fitted data, not code: a refit must rescore too.
         "stance_classifier": path_hash(CLASSIFIER)
-        if settings.stance_classifier and CLASSIFIER.is_file()
+        if classifier_for(label, settings.stance_classifier)
         else None,
         "chunk_chars": settings.chunk_chars,
     }
@@ -277,7 +277,7 @@ def run_verdicts(
                     prompts=prompts,
                     pairs=options.view == "pairs",
                     crossencoder=crossencoder,
-                    classifier=default_classifier() if settings.stance_classifier else None,
+                    classifier=classifier_for(label, settings.stance_classifier),
                 )
             except LookupError:
                 if not options.partial:

@@ -172,3 +172,16 @@ def test_a_contradiction_the_checks_cannot_name_stands_only_through_the_gate() -
     # The same statement: the checks compared it and nothing differs, so no gate.
     same = claim.model_copy(update={"text": "Councillors strongly backed the library plan."})
     assert judged(StanceClassifier(gate), same).stance is Stance.NEUTRAL
+
+
+@pytest.mark.skipif(not DEFAULT_PATH.is_file(), reason="no fitted classifier shipped yet")
+def test_the_shipped_classifier_serves_only_the_judge_it_was_fitted_on() -> None:
+    from chains.stance_classifier import classifier_for
+
+    judge = json.loads(Path(DEFAULT_PATH).read_text())["model"]
+    assert judge  # the embedded model's name, as chains.llm.model_label gives it
+    assert classifier_for(judge) is not None
+    assert classifier_for(judge, enabled=False) is None  # FACTCHECK_STANCE_CLASSIFIER=false
+    # Another model's probabilities are spread otherwise: its gate would mean nothing.
+    assert classifier_for("llama-3.1-8b-instruct") is None
+    assert StanceClassifier(_fitted({}, {})).fits("any model")  # a file naming none
