@@ -150,9 +150,10 @@ def settle(
         else None
     )
     if confirmed is not None:
-        reason = (
+        reason = (  # the sentence it rests on, for the reporter to read: nothing is marked
             "Classifier: the checks name no differing fact, but the calibrated stance "
-            f"classifier reads a contradiction ({confirmed:.0%})."
+            f"classifier reads a contradiction ({confirmed:.0%}). The passage's closest "
+            f"sentence: \u201c{facts.sentence}\u201d"
         )
         probability = confirmed
     elif override:

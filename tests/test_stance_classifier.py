@@ -166,6 +166,7 @@ def test_a_contradiction_the_checks_cannot_name_stands_only_through_the_gate() -
     assert plain.stance is Stance.NEUTRAL and plain.reason.startswith("Checks:")
     gated = judged(StanceClassifier(gate))
     assert gated.stance is Stance.CONTRADICTS and gated.reason.startswith("Classifier:")
+    assert "Councillors backed the library plan by a wide margin." in gated.reason
     assert gated.stance_confidence is not None and gated.stance_confidence >= 0.8
     unsure = judged(StanceClassifier(gate | {"contradiction_threshold": 0.9}))
     assert unsure.stance is Stance.NEUTRAL
