@@ -344,6 +344,16 @@ def compare_facts(
     )
 
 
+def lacked_elsewhere(near: list[Mismatch], whole: list[Mismatch]) -> list[Mismatch]:
+    """A sentence's mismatches (`near`) less the figures and dates that the rest of the
+    passage states: `whole`, the whole passage's mismatches, holds each value it lacks.
+    A value stated in another sentence belongs to the same story, not to a conflict."""
+    absent = {(m.kind, m.claim_value) for m in whole}
+    return [
+        m for m in near if m.kind not in {"number", "date"} or (m.kind, m.claim_value) in absent
+    ]
+
+
 def named_difference(mismatches: list[Mismatch]) -> Mismatch | None:
     """The first difference that can be shown to a reporter: a conflict."""
     return next((m for m in mismatches if m.conflict), None)

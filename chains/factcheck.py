@@ -14,6 +14,7 @@ from chains.checks import (
     compare_facts,
     date_mismatches,
     describe,
+    lacked_elsewhere,
     named_difference,
     number_mismatches,
 )
@@ -102,12 +103,8 @@ def check_facts(
     ]
     if overlap < RELATED:
         return FactCheck(sentence, overlap, whole)
-    missing = {(m.kind, m.claim_value) for m in whole}
-    named = [
-        m
-        for m in compare_facts(claim, sentence, **when) + antonym_mismatch(claim, sentence)
-        if m.conflict and (m.kind not in {"number", "date"} or (m.kind, m.claim_value) in missing)
-    ]
+    near = compare_facts(claim, sentence, **when) + antonym_mismatch(claim, sentence)
+    named = [m for m in lacked_elsewhere(near, whole) if m.conflict]
     shown = {(m.kind, m.claim_value) for m in named}
     return FactCheck(
         sentence, overlap, named + [m for m in whole if (m.kind, m.claim_value) not in shown]

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from chains.checks import antonym_mismatch, closest_sentence, compare_facts
+from chains.checks import antonym_mismatch, closest_sentence, compare_facts, lacked_elsewhere
 from vectorstore.sentences import content_words
 
 DEFAULT_PATH = Path(__file__).with_name("stance_classifier.json")
@@ -69,14 +69,11 @@ def pair_features(
     words = content_words(claim)
     in_passage = len(words & content_words(passage)) / max(1, len(words))
     whole = compare_facts(claim, passage)
-    # A value of the claim that the passage states elsewhere is no conflict (another
-    # sentence's date belongs to another event), as chains.factcheck.check_facts reads it.
-    absent = {(m.kind, m.claim_value) for m in whole}
-    near = [
-        m
-        for m in compare_facts(claim, sentence) + antonym_mismatch(claim, sentence)
-        if m.kind not in {"number", "date"} or (m.kind, m.claim_value) in absent
-    ]
+    # As chains.factcheck.check_facts reads a related sentence: a value of the claim that
+    # the passage states elsewhere is no conflict.
+    near = lacked_elsewhere(
+        compare_facts(claim, sentence) + antonym_mismatch(claim, sentence), whole
+    )
 
     def count(found: Sequence[Any], kind: str, *, conflict: bool | None = None) -> float:
         return float(

@@ -50,10 +50,15 @@ def aggregate(
         named = [e for e in contradicts if named_difference(e.mismatches) is not None]
         best = strongest(named or contradicts)
         detail = named_difference(best.mismatches)
-        why = f" {_sentence(describe(detail))}." if detail else " No differing fact was named"
-        if not detail:  # only the stance classifier confirms such a "contradicts"
-            sure = best.stance_confidence
-            why += f"; the stance classifier reads a contradiction ({sure:.0%})." if sure else "."
+        if detail:
+            why = f" {_sentence(describe(detail))}."
+        elif best.stance_confidence:  # only the stance classifier confirms such a one
+            why = (
+                " No differing fact was named; the stance classifier reads a contradiction "
+                f"({best.stance_confidence:.0%})."
+            )
+        else:
+            why = " No differing fact was named."
         if supports:
             return (
                 Verdict.MIXED,

@@ -199,6 +199,7 @@ def run_verdicts(
     if options.limit:
         items = sample_stratified(all_items, options.limit, key=lambda i: i.label)
     label = model_label(model)
+    classifier = classifier_for(label, settings.stance_classifier)  # fitted on this judge
     config: dict[str, Any] = {
         "data": path_hash(data),
         "view": options.view,
@@ -207,9 +208,7 @@ def run_verdicts(
         "judge_prompt": prompts.judge.version,
         "code": code_version(*DECIDING_MODULES),
         # Fitted data, not code: a refit must rescore too.
-        "stance_classifier": path_hash(CLASSIFIER)
-        if classifier_for(label, settings.stance_classifier)
-        else None,
+        "stance_classifier": path_hash(CLASSIFIER) if classifier else None,
         "chunk_chars": settings.chunk_chars,
     }
     crossencoder = shipped_crossencoder() if settings.crossencoder else None
@@ -277,7 +276,7 @@ def run_verdicts(
                     prompts=prompts,
                     pairs=options.view == "pairs",
                     crossencoder=crossencoder,
-                    classifier=classifier_for(label, settings.stance_classifier),
+                    classifier=classifier,
                 )
             except LookupError:
                 if not options.partial:
